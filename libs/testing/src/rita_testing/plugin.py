@@ -1,0 +1,138 @@
+"""The pytest plugin: per-run databases, queue names and Redis prefixes, cleaned up afterwards.
+
+Every name carries a run id, so parallel runs (and xdist workers) never share state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import aio_pika
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+
+from rita_testing.servers import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_RABBITMQ_URL,
+    DEFAULT_REDIS_URL,
+    ServerUnavailable,
+    asyncpg_dsn,
+    resolve_server,
+    run_async,
+    stop_containers,
+    with_database,
+)
+
+
+def _resolve_or_exit(kind: str, env_name: str, default: str, port: int) -> str:
+    try:
+        return resolve_server(kind, env_name, default, port)
+    except ServerUnavailable as exc:
+        pytest.exit(str(exc), returncode=3)
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    """Short id unique to this test process."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    return f"{uuid.uuid4().hex[:10]}_{worker}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """SQLAlchemy URL of the PostgreSQL server (its own database part is not used)."""
+    yield _resolve_or_exit("postgres", "DATABASE_URL", DEFAULT_DATABASE_URL, 5432)
+    stop_containers()
+
+
+async def _create_database(server_url: str, name: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(with_database(server_url, "postgres")))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def _drop_database(server_url: str, name: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(with_database(server_url, "postgres")))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def _drop(server_url: str, name: str) -> None:
+    run_async(lambda: _drop_database(server_url, name))
+
+
+@pytest.fixture(scope="session")
+def database_factory(postgres_server_url: str, run_id: str) -> Iterator[Callable[[str], str]]:
+    """`factory(hint)` creates a fresh database and returns its URL; all are dropped at the end."""
+    created: list[str] = []
+
+    def factory(hint: str = "db") -> str:
+        name = f"test_{hint}_{run_id}_{len(created)}".lower()
+        run_async(lambda: _create_database(postgres_server_url, name))
+        created.append(name)
+        return with_database(postgres_server_url, name)
+
+    yield factory
+    for name in created:
+        _drop(postgres_server_url, name)
+
+
+@pytest.fixture(scope="session")
+def database_url(database_factory: Callable[[str], str]) -> str:
+    """A fresh, empty PostgreSQL database for this test session (dropped at the end)."""
+    return database_factory("rita")
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> str:
+    """URL of the RabbitMQ server."""
+    return _resolve_or_exit("rabbitmq", "RABBITMQ_URL", DEFAULT_RABBITMQ_URL, 5672)
+
+
+async def _delete_queues(url: str, names: list[str]) -> None:
+    connection = await aio_pika.connect(url)
+    async with connection:
+        for name in names:
+            channel = await connection.channel()
+            # A queue the test never declared closes the channel: nothing to clean.
+            with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
+                await channel.queue_delete(name)
+
+
+@pytest.fixture
+def queue_name(rabbitmq_url: str, run_id: str) -> Iterator[str]:
+    """A unique queue name; the queue and its `.dlq` are deleted after the test."""
+    name = f"test.{run_id}.{uuid.uuid4().hex[:8]}"
+    yield name
+    run_async(lambda: _delete_queues(rabbitmq_url, [name, f"{name}.dlq"]))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """URL of the Redis server."""
+    return _resolve_or_exit("redis", "REDIS_URL", DEFAULT_REDIS_URL, 6379)
+
+
+async def _delete_prefixed(url: str, prefix: str) -> None:
+    client = aioredis.from_url(url)
+    try:
+        async for key in client.scan_iter(match=f"{prefix}*", count=500):
+            await client.delete(key)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str, run_id: str) -> Iterator[str]:
+    """A unique key prefix (ending in `:`); every key under it is deleted after the test."""
+    prefix = f"test:{run_id}:{uuid.uuid4().hex[:8]}:"
+    yield prefix
+    run_async(lambda: _delete_prefixed(redis_url, prefix))
