@@ -2,7 +2,7 @@
 
 User tokens come either signed HS256 with `AUTH_JWT_SECRET` (development, tests, simple setups) or
 RS256/ES256 by an OIDC provider whose keys are at `AUTH_JWKS_URL` (issuer, audience checked).
-Events tokens for `EventSource` are always HS256 with `AUTH_JWT_SECRET` and carry their own audience,
+Events tokens for `EventSource` are always HS256 with `AUTH_JWT_SECRET`, with their own audience,
 so a stolen events token cannot call the API and an API token cannot be put in a URL.
 """
 
