@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import aio_pika
 import asyncpg
@@ -136,3 +139,25 @@ def redis_prefix(redis_url: str, run_id: str) -> Iterator[str]:
     prefix = f"test:{run_id}:{uuid.uuid4().hex[:8]}:"
     yield prefix
     run_async(lambda: _delete_prefixed(redis_url, prefix))
+
+
+# The schema is owned by connections-api; tests of every part migrate with its real revisions.
+_ALEMBIC_DIR = Path(__file__).resolve().parents[4] / "services" / "connections-api"
+
+
+def _alembic_upgrade(url: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=_ALEMBIC_DIR,
+        env={**os.environ, "DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def rita_database_url(database_factory: Callable[[str], str]) -> str:
+    """A fresh database migrated to connections-api's head revision (dropped at the end)."""
+    url = database_factory("schema")
+    _alembic_upgrade(url)
+    return url

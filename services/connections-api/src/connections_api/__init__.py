@@ -1,0 +1,1 @@
+"""connections-api: the REST API of Rita connections."""
