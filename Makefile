@@ -42,7 +42,7 @@ lint: install ## ruff (format check + lint) and mypy strict on every package
 		echo "mypy $$pkg"; \
 		(cd $$pkg && MYPYPATH=src $(UV) run mypy --config-file $(CURDIR)/pyproject.toml src $$(ls tests/*.py >/dev/null 2>&1 && echo tests)); \
 	done
-	@if [ -d tests/e2e ]; then (MYPYPATH=. $(UV) run mypy tests/e2e); fi
+	@if ls tests/*/*.py >/dev/null 2>&1; then echo "mypy tests"; $(UV) run mypy tests; fi
 	@if [ -d bench ] && ls bench/*.py >/dev/null 2>&1; then $(UV) run mypy bench; fi
 
 .PHONY: fmt

@@ -1,0 +1,2 @@
+-- itsm-sync keeps its own database beside Rita's.
+CREATE DATABASE itsm_sync;
