@@ -1,4 +1,4 @@
-"""The deployment files stay valid and cover every service (there is no Docker engine to run them)."""
+"""Deployment files stay valid and cover every service (no Docker engine here to run them)."""
 
 from __future__ import annotations
 
