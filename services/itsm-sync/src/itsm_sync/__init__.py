@@ -1,0 +1,1 @@
+"""itsm-sync: the reference Jira sync service behind Rita's webhooks."""

@@ -1,0 +1,89 @@
+"""The HTTP face of itsm-sync: `POST /webhook`, health, readiness and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request
+from starlette.responses import JSONResponse, Response
+
+from contracts import InvalidWebhook, parse_webhook
+from itsm_sync.config import Settings
+from itsm_sync.metrics import WEBHOOKS
+from itsm_sync.problems import problem
+from itsm_sync.service import Service
+from itsm_sync.webhook_auth import WebhookRejected
+from observability import metrics_response
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
+    """The ASGI app; with `service` given (tests), its life is managed by the caller."""
+    owned = service is None
+    svc = service or Service(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if owned:
+            await svc.start()
+        try:
+            yield
+        finally:
+            if owned:
+                await svc.stop()
+
+    app = FastAPI(title="itsm-sync", version="0.1.0", lifespan=lifespan, docs_url=None)
+    app.state.service = svc
+
+    @app.post("/webhook", status_code=202, operation_id="webhook-receive")
+    async def receive_webhook(request: Request) -> Response:
+        """Verify, de-duplicate, accept; the work happens in the background."""
+        structlog.contextvars.clear_contextvars()
+        body = await request.body()
+        try:
+            webhook_id = svc.authenticator.verify(body, dict(request.headers))
+        except WebhookRejected as exc:
+            WEBHOOKS.labels(action="unknown", outcome="rejected").inc()
+            log.warning("webhook_rejected", reason=str(exc))
+            return problem(401, "invalid_webhook", "Webhook rejected", str(exc))
+        try:
+            hook = parse_webhook(body)
+        except InvalidWebhook as exc:
+            WEBHOOKS.labels(action="unknown", outcome="invalid").inc()
+            return problem(422, "invalid_webhook_body", "Invalid webhook body", str(exc))
+        if svc.stopping:
+            return problem(503, "shutting_down", "itsm-sync is shutting down; retry later")
+        if not await svc.deps.store.remember_webhook(webhook_id, hook.action):
+            WEBHOOKS.labels(action=hook.action, outcome="duplicate").inc()
+            log.info("webhook_duplicate", webhook_id=webhook_id, action=hook.action)
+            return JSONResponse({"status": "duplicate", "webhook_id": webhook_id}, status_code=202)
+        WEBHOOKS.labels(action=hook.action, outcome="accepted").inc()
+        log.info("webhook_accepted", webhook_id=webhook_id, action=hook.action)
+        svc.runs.accept(hook)
+        return JSONResponse({"status": "accepted", "webhook_id": webhook_id}, status_code=202)
+
+    @app.get("/healthz", operation_id="health-live")
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", operation_id="health-ready")
+    async def readyz() -> Response:
+        """The database and RabbitMQ answer."""
+        try:
+            await svc.deps.store.ping()
+        except Exception:
+            return problem(503, "database_unavailable", "The database does not answer")
+        if not await svc.deps.publisher.ping():
+            return problem(503, "broker_unavailable", "RabbitMQ does not answer")
+        return JSONResponse({"status": "ready", "active_runs": svc.runs.active_runs})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        """Prometheus exposition."""
+        return metrics_response(request)
+
+    return app

@@ -1,0 +1,92 @@
+"""Settings read from the environment (DESIGN.md §3), plus itsm-sync's own tunables."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import sys
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts import STATUS_QUEUE, parse_allowed_hosts
+
+DEFAULT_DATABASE_URL = "postgresql+asyncpg://root@127.0.0.1:5432/itsm_sync"
+
+
+class Settings(BaseSettings):
+    """itsm-sync configuration; field names are the environment variable names."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    port: int = 8003
+    host: str = "0.0.0.0"  # noqa: S104 - a service listens on every interface in containers
+    log_format: Literal["json", "console"] = "json"
+    log_level: str = "INFO"
+    itsm_sync_database_url: str = DEFAULT_DATABASE_URL
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    status_queue: str = STATUS_QUEUE
+    sync_webhook_secret: SecretStr
+    sync_webhook_auth: SecretStr = SecretStr("")
+    itsm_sync_encryption_key: SecretStr
+    jira_allowed_private_hosts: str = ""
+    # Runs of one tenant that may page through Jira at the same time (the others wait).
+    itsm_sync_max_runs_per_tenant: int = Field(default=2, ge=1)
+    # A `running` message at least this often while a run waits (backoff), so gaps stay < 1 s.
+    itsm_sync_progress_interval: float = Field(default=0.5, gt=0)
+    itsm_sync_page_size: int = Field(default=100, ge=1, le=5000)
+    itsm_sync_http_timeout: float = Field(default=30.0, gt=0)
+    # Bounded retries: transient 5xx / network errors, and 429 answers (which say when to retry).
+    itsm_sync_max_retries: int = Field(default=5, ge=0)
+    itsm_sync_max_rate_limit_retries: int = Field(default=30, ge=0)
+    itsm_sync_max_backoff: float = Field(default=30.0, gt=0)
+    # Seconds that in-flight work may take to finish at shutdown before it is cancelled.
+    itsm_sync_shutdown_grace: float = Field(default=10.0, ge=0)
+
+    @field_validator("itsm_sync_encryption_key")
+    @classmethod
+    def _key_is_32_bytes(cls, value: SecretStr) -> SecretStr:
+        try:
+            raw = base64.b64decode(value.get_secret_value(), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("must be base64") from None
+        if len(raw) != 32:
+            raise ValueError("must be the base64 of exactly 32 bytes")
+        return value
+
+    @field_validator("sync_webhook_secret")
+    @classmethod
+    def _secret_not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @property
+    def encryption_key(self) -> bytes:
+        """The AES-256 key."""
+        return base64.b64decode(self.itsm_sync_encryption_key.get_secret_value())
+
+    @property
+    def allowed_private_hosts(self) -> frozenset[str]:
+        """Hosts that may be private or plain http (e.g. the fake Jira)."""
+        return parse_allowed_hosts(self.jira_allowed_private_hosts)
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One readable line naming the variables at fault (never their values)."""
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False):
+        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        reason = "is required" if error["type"] == "missing" else error["msg"]
+        parts.append(f"{name} {reason}")
+    return "itsm-sync: configuration error: " + "; ".join(parts)
+
+
+def load_settings() -> Settings:
+    """Read the settings, or stop the process with one line naming the missing variable."""
+    try:
+        return Settings()  # type: ignore[call-arg,unused-ignore]  # read from the environment
+    except ValidationError as exc:
+        print(describe_settings_error(exc), file=sys.stderr)  # noqa: T201
+        raise SystemExit(2) from None

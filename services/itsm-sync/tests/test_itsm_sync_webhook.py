@@ -1,0 +1,174 @@
+"""`POST /webhook` against the real database and RabbitMQ (no Jira needed)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from contracts import SyncTicketsWebhook, VerifyCredentialsWebhook, parse_status_message
+from itsm_sync.db.models import SeenWebhook, SyncRun
+from itsm_sync.service import Service
+
+
+def servicenow_verify(ids: dict[str, str]) -> bytes:
+    hook = VerifyCredentialsWebhook.model_validate(
+        {
+            **ids,
+            "connection_type": "servicenow",
+            "credentials": {"username": "u", "password": "pw-secret"},
+            "settings": {"instance_url": "https://x.service-now.com", "username": "u"},
+        }
+    )
+    return hook.to_wire()
+
+
+async def seen_count(service: Service, webhook_id: str) -> int:
+    async with service.deps.store.sessions() as session:
+        result = await session.execute(
+            select(func.count())
+            .select_from(SeenWebhook)
+            .where(SeenWebhook.webhook_id == webhook_id)
+        )
+        return int(result.scalar_one())
+
+
+async def test_servicenow_verification_fails_clearly(
+    client: httpx.AsyncClient,
+    sign: Callable[..., dict[str, str]],
+    messages: Any,
+    ids: dict[str, str],
+) -> None:
+    body = servicenow_verify(ids)
+    response = await client.post("/webhook", content=body, headers=sign(body))
+    assert response.status_code == 202
+    received = await messages(lambda got: len(got) >= 1, 10.0)
+    message = parse_status_message(json.dumps(received[0]))
+    assert message.type == "verification"
+    assert message.status == "failed"
+    assert message.error == "ServiceNow is not supported by this sync service"
+    assert message.message_id
+    assert message.timestamp
+    assert received[0]["_delivery_mode"] == 2  # persistent
+    assert received[0]["_amqp_message_id"] == message.message_id
+    assert "pw-secret" not in json.dumps(received)
+
+
+async def test_bad_signature_is_401_and_nothing_is_done(
+    client: httpx.AsyncClient,
+    service: Service,
+    sign: Callable[..., dict[str, str]],
+    messages: Any,
+    ids: dict[str, str],
+) -> None:
+    body = servicenow_verify(ids)
+    forged = sign(body, secret="whsec_" + "Zm9yZ2VkLWZvcmdlZC1mb3JnZWQtZm9yZ2VkLTEyMzQ=")
+    response = await client.post("/webhook", content=body, headers=forged)
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "invalid_webhook"
+    wrong_auth = sign(body, auth="Bearer nope")
+    assert (await client.post("/webhook", content=body, headers=wrong_auth)).status_code == 401
+    assert await seen_count(service, forged["webhook-id"]) == 0
+    assert await seen_count(service, wrong_auth["webhook-id"]) == 0
+    # A genuine webhook afterwards is the only thing that produces a message.
+    marker = {**ids, "connection_id": str(uuid.uuid4())}
+    good = servicenow_verify(marker)
+    assert (await client.post("/webhook", content=good, headers=sign(good))).status_code == 202
+    received = await messages(lambda got: len(got) >= 1, 10.0)
+    assert [m["connection_id"] for m in received] == [marker["connection_id"]]
+
+
+async def test_redelivered_webhook_id_is_done_once(
+    client: httpx.AsyncClient,
+    sign: Callable[..., dict[str, str]],
+    messages: Any,
+    ids: dict[str, str],
+) -> None:
+    body = servicenow_verify(ids)
+    headers = sign(body)
+    first = await client.post("/webhook", content=body, headers=headers)
+    second = await client.post("/webhook", content=body, headers=headers)
+    assert first.json()["status"] == "accepted"
+    assert second.status_code == 202
+    assert second.json()["status"] == "duplicate"
+    marker = {**ids, "connection_id": str(uuid.uuid4())}
+    later = servicenow_verify(marker)
+    await client.post("/webhook", content=later, headers=sign(later))
+    received = await messages(
+        lambda got: any(m["connection_id"] == marker["connection_id"] for m in got), 10.0
+    )
+    assert sum(m["connection_id"] == ids["connection_id"] for m in received) == 1
+
+
+async def test_invalid_body_with_good_signature_is_422(
+    client: httpx.AsyncClient, sign: Callable[..., dict[str, str]]
+) -> None:
+    body = b'{"action": "verify_credentials"}'
+    response = await client.post("/webhook", content=body, headers=sign(body))
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_webhook_body"
+
+
+async def test_sync_without_stored_credentials_fails_with_verify_again(
+    client: httpx.AsyncClient,
+    service: Service,
+    sign: Callable[..., dict[str, str]],
+    messages: Any,
+    ids: dict[str, str],
+) -> None:
+    run_id = uuid.uuid4()
+    hook = SyncTicketsWebhook.model_validate(
+        {
+            **ids,
+            "connection_type": "jira_itsm",
+            "ingestion_run_id": run_id,
+            "settings": {"time_range_days": 30, "base_url": "https://acme.atlassian.net"},
+        }
+    )
+    body = hook.to_wire()
+    assert (await client.post("/webhook", content=body, headers=sign(body))).status_code == 202
+    received = await messages(lambda got: len(got) >= 1, 10.0)
+    message = parse_status_message(json.dumps(received[0]))
+    assert message.type == "ticket_ingestion"
+    assert message.status == "failed"
+    assert message.error_detail == {"error_code": "authentication_failed"}
+    assert message.error_message
+    assert "verify it again" in message.error_message
+    run = await service.deps.store.get_run(run_id)
+    assert run is not None
+    assert run.status == "failed"
+
+
+async def test_cancel_before_sync_keeps_the_run_from_starting(
+    client: httpx.AsyncClient,
+    service: Service,
+    sign: Callable[..., dict[str, str]],
+    ids: dict[str, str],
+) -> None:
+    run_id = uuid.uuid4()
+    common = {**ids, "connection_type": "jira_itsm", "ingestion_run_id": str(run_id)}
+    cancel = json.dumps({**common, "action": "cancel_ingestion", "source": "rita-chat"}).encode()
+    assert (await client.post("/webhook", content=cancel, headers=sign(cancel))).status_code == 202
+    await service.runs.drain(5.0)  # wait for the background work to finish
+    sync = SyncTicketsWebhook.model_validate({**common, "settings": {"time_range_days": 30}})
+    body = sync.to_wire()
+    assert (await client.post("/webhook", content=body, headers=sign(body))).status_code == 202
+    await service.runs.drain(5.0)
+    async with service.deps.store.sessions() as session:
+        run = await session.get(SyncRun, run_id)
+    assert run is not None
+    assert run.status == "cancelled"
+
+
+async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+    metrics = await client.get("/metrics")
+    assert "itsm_sync_webhooks_total" in metrics.text
