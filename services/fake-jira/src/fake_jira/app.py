@@ -6,6 +6,7 @@ import time
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -80,8 +81,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JiraError(exc.status_code, message).response()
 
 
-async def _validation_error(_request: Request, exc: Exception) -> Response:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)  # noqa: S101
+    if not request.url.path.startswith("/rest/"):
+        return await request_validation_exception_handler(request, exc)
     messages = [
         f"{'.'.join(str(p) for p in error.get('loc', ()) if p not in ('query', 'body'))}: "
         f"{error.get('msg', 'invalid')}"

@@ -1,0 +1,139 @@
+"""Burst rate limit (429 + headers), fault injection, and the admin counters."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from fake_jira.config import FakeJiraConfig
+from fake_jira.limits import TokenBuckets
+from fake_jira.testing import DEV_EMAIL, DEV_TOKEN, running_fake_jira_server
+
+API = "/rest/api/3"
+TWO_ACCOUNTS = f"{DEV_EMAIL}:{DEV_TOKEN},other@example.com:other-token"
+
+
+def test_token_bucket_refills_at_rate() -> None:
+    now = [100.0]
+    buckets = TokenBuckets(rate=2.0, capacity=3, clock=lambda: now[0])
+    assert [buckets.take("a").allowed for _ in range(4)] == [True, True, True, False]
+    denied = buckets.take("a")
+    assert denied.retry_after == 1
+    assert denied.remaining == 0
+    now[0] += 0.5  # one token back at 2/s
+    assert buckets.take("a").allowed
+    assert not buckets.take("a").allowed
+    assert buckets.take("b").allowed  # per account
+    now[0] += 60
+    assert buckets.take("a").remaining == 2  # capped at capacity
+
+
+def test_slow_refill_gives_longer_retry_after() -> None:
+    buckets = TokenBuckets(rate=0.25, capacity=1, clock=lambda: 0.0)
+    assert buckets.take("a").allowed
+    assert buckets.take("a").retry_after == 4
+
+
+async def test_burst_limit_answers_429_with_jira_headers() -> None:
+    config = FakeJiraConfig(issues=50, rate_limit=0.5, burst=3, accounts=TWO_ACCOUNTS)
+    async with (
+        running_fake_jira_server(config) as jira,
+        httpx.AsyncClient(base_url=jira.base_url, auth=(DEV_EMAIL, DEV_TOKEN)) as http,
+    ):
+        responses = [await http.get(f"{API}/myself") for _ in range(8)]
+        ok = [r for r in responses if r.status_code == 200]
+        limited = [r for r in responses if r.status_code == 429]
+        assert 3 <= len(ok) < 8
+        assert limited
+        assert ok[0].headers["X-RateLimit-Limit"] == "3"
+        assert int(ok[0].headers["X-RateLimit-Remaining"]) == 2
+        first = limited[0]
+        assert int(first.headers["Retry-After"]) >= 1
+        assert first.headers["RateLimit-Reason"] == "jira-burst-based"
+        assert first.headers["X-RateLimit-Remaining"] == "0"
+        assert first.headers["X-RateLimit-NearLimit"] == "true"
+        assert first.headers["X-RateLimit-Reset"].endswith("Z")
+        assert first.json()["errorMessages"]
+        # Another account has its own bucket.
+        other = await http.get(f"{API}/myself", auth=("other@example.com", "other-token"))
+        assert other.status_code == 200
+        stats = jira.stats()
+        assert stats["rate_limited"] == len(limited)
+        assert stats["by_status"]["429"] == len(limited)
+        assert stats["by_account"][DEV_EMAIL] == 8
+
+
+async def test_waiting_retry_after_recovers() -> None:
+    config = FakeJiraConfig(issues=10, rate_limit=4, burst=1)
+    async with (
+        running_fake_jira_server(config) as jira,
+        httpx.AsyncClient(base_url=jira.base_url, auth=(DEV_EMAIL, DEV_TOKEN)) as http,
+    ):
+        assert (await http.get(f"{API}/status")).status_code == 200
+        deadline = time.monotonic() + 30
+        limited = await http.get(f"{API}/status")
+        while limited.status_code != 429 and time.monotonic() < deadline:
+            limited = await http.get(f"{API}/status")
+        assert limited.status_code == 429
+        await asyncio.sleep(int(limited.headers["Retry-After"]))
+        assert (await http.get(f"{API}/status")).status_code == 200
+
+
+async def test_admin_config_and_reset_over_http() -> None:
+    async with (
+        running_fake_jira_server(FakeJiraConfig(issues=10)) as jira,
+        httpx.AsyncClient(base_url=jira.base_url, auth=(DEV_EMAIL, DEV_TOKEN)) as http,
+    ):
+        changed = await http.patch("/_admin/config", json={"rate_limit": 0.1, "burst": 1})
+        assert changed.json()["burst"] == 1
+        statuses = [(await http.get(f"{API}/myself")).status_code for _ in range(3)]
+        assert statuses[0] == 200
+        assert 429 in statuses
+        stats = (await http.get("/_admin/stats")).json()
+        assert stats["requests"] == 3
+        assert stats["rate_limited"] == statuses.count(429)
+        assert stats["by_endpoint"]["GET /rest/api/3/myself"] == 3
+        await http.patch("/_admin/config", json={"rate_limit": 0})
+        reset = (await http.post("/_admin/reset")).json()
+        assert reset["requests"] == 0
+        assert (await http.get(f"{API}/myself")).status_code == 200
+        assert (await http.patch("/_admin/config", json={"nope": 1})).status_code == 422
+
+
+async def test_every_request_fails_with_error_rate_one() -> None:
+    config = FakeJiraConfig(issues=10, error_rate=1.0, error_statuses="502,503")
+    async with (
+        running_fake_jira_server(config) as jira,
+        httpx.AsyncClient(base_url=jira.base_url, auth=(DEV_EMAIL, DEV_TOKEN)) as http,
+    ):
+        responses = [await http.get(f"{API}/myself") for _ in range(10)]
+        assert {r.status_code for r in responses} <= {502, 503}
+        assert all(r.json()["errorMessages"] for r in responses)
+        assert all(r.headers["Retry-After"] == "1" for r in responses if r.status_code == 503)
+        assert jira.stats()["faults"] == 10
+
+
+async def test_partial_error_rate_mixes_failures_and_successes() -> None:
+    config = FakeJiraConfig(issues=10, error_rate=0.5, seed=11)
+    async with (
+        running_fake_jira_server(config) as jira,
+        httpx.AsyncClient(base_url=jira.base_url, auth=(DEV_EMAIL, DEV_TOKEN)) as http,
+    ):
+        codes = [(await http.get(f"{API}/issuetype")).status_code for _ in range(60)]
+        assert 200 in codes
+        assert {c for c in codes if c != 200} <= {500, 502, 503}
+        assert len([c for c in codes if c != 200]) == jira.stats()["faults"] > 0
+
+
+async def test_added_latency_delays_answers() -> None:
+    async with (
+        running_fake_jira_server(FakeJiraConfig(issues=10, latency_ms=150)) as jira,
+        httpx.AsyncClient(base_url=jira.base_url, auth=(DEV_EMAIL, DEV_TOKEN)) as http,
+    ):
+        started = time.monotonic()
+        assert (await http.get(f"{API}/myself")).status_code == 200
+        assert time.monotonic() - started >= 0.15  # a lower bound only: sleeping is guaranteed
+        jira.configure(latency_ms=0)
+        assert jira.state.faults.latency_ms == 0
