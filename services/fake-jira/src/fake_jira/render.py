@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,6 +78,15 @@ class Renderer:
         self.dataset = dataset
         self.base = base_url.rstrip("/")
         self.api = f"{self.base}/rest/api/3"
+        # Catalogue objects repeat across issues: build each once (JSON encoding shares them).
+        self._memo: dict[tuple[str, int], Any] = {}
+
+    def _once(self, kind: str, index: int, build: Callable[[int], Any]) -> Any:
+        key = (kind, index)
+        value = self._memo.get(key)
+        if value is None:
+            value = self._memo[key] = build(index)
+        return value
 
     def avatars(self, kind: str, ident: str) -> dict[str, str]:
         """Avatar URL map in the four sizes Jira always lists."""
@@ -102,6 +111,9 @@ class Renderer:
             "timeZone": "Etc/UTC",
         }
         return body
+
+    def _user_at(self, index: int) -> dict[str, Any]:
+        return self.user(self.dataset.users[index])
 
     def project(self, index: int, *, full: bool = False) -> dict[str, Any]:
         """A project: the short form inside issues, the full one in /project/search."""
@@ -190,21 +202,21 @@ class Renderer:
         if name == "description":
             return self.description(issue)
         if name == "status":
-            return self.status(issue.status)
+            return self._once("status", issue.status, self.status)
         if name == "issuetype":
-            return self.issue_type(issue.issue_type)
+            return self._once("issuetype", issue.issue_type, self.issue_type)
         if name == "priority":
-            return self.priority(issue.priority)
+            return self._once("priority", issue.priority, self.priority)
         if name == "project":
-            return self.project(issue.project)
+            return self._once("project", issue.project, self.project)
         if name in ("created", "updated", "resolutiondate", "statuscategorychangedate"):
             if name == "resolutiondate" and not done:
                 return None
             return jira_time(issue.created_ms if name == "created" else issue.updated_ms)
         if name in ("reporter", "creator"):
-            return self.user(self.dataset.users[issue.reporter])
+            return self._once("user", issue.reporter, self._user_at)
         if name == "assignee":
-            return None if issue.assignee < 0 else self.user(self.dataset.users[issue.assignee])
+            return None if issue.assignee < 0 else self._once("user", issue.assignee, self._user_at)
         if name == "labels":
             return list(issue.labels)
         if name == "resolution":

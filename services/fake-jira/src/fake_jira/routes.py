@@ -43,7 +43,13 @@ def renderer(request: Request) -> Renderer:
     """A renderer whose `self` links point at this site."""
     state = state_of(request)
     base = state.config.public_url or str(request.base_url)
-    return Renderer(state.dataset, base)
+    cached = state.renderers.get(base)
+    if cached is None:
+        # One per base URL (a handful at most: the Host headers clients use).
+        if len(state.renderers) > 16:
+            state.renderers.clear()
+        cached = state.renderers[base] = Renderer(state.dataset, base)
+    return cached
 
 
 def now_ms(request: Request) -> int:

@@ -17,6 +17,7 @@ from prometheus_client import Counter as PromCounter
 from fake_jira.config import Account, FakeJiraConfig
 from fake_jira.dataset import Dataset, User, account_id_for, generate
 from fake_jira.limits import Faults, TokenBuckets
+from fake_jira.render import Renderer
 from fake_jira.search import SearchEngine
 
 
@@ -115,6 +116,7 @@ class FakeJiraState:
         )
         self.stats = Stats()
         self.metrics = Metrics()
+        self.renderers: dict[str, Renderer] = {}
 
     def authenticate(self, header: str | None) -> Account | None:
         """The account behind a Basic `Authorization` header, or None."""
