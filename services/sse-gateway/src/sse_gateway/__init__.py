@@ -1,0 +1,1 @@
+"""SSE gateway: authenticated, tenant-scoped fan-out of Rita events from Redis."""

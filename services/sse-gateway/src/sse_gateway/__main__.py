@@ -1,0 +1,3 @@
+from sse_gateway.main import main
+
+main()

@@ -1,0 +1,175 @@
+"""The Starlette app: `/events`, health, readiness and metrics."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis.asyncio as aioredis
+import structlog
+from redis.exceptions import RedisError
+from sse_starlette.sse import AppStatus
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from contracts import tenant_events_key
+from observability import metrics_response
+from rita_auth import InvalidToken, JwtVerifier
+from sse_gateway import metrics
+from sse_gateway.auth import authenticate
+from sse_gateway.config import Settings
+from sse_gateway.frames import StreamId, parse_stream_id, retry_hint
+from sse_gateway.hub import Hub
+from sse_gateway.replay import catch_up
+from sse_gateway.stream import GatewayResponse, event_stream
+
+log = structlog.get_logger(__name__)
+
+
+def problem(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> Response:
+    """RFC 9457 problem+json with a stable `code`."""
+    body = {"type": "about:blank", "title": code.replace("_", " "), "status": status}
+    return JSONResponse(
+        {**body, "detail": detail, "code": code},
+        status_code=status,
+        headers=headers,
+        media_type="application/problem+json",
+    )
+
+
+class Gateway:
+    """Wires settings, Redis, the verifier and the hub into request handlers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.verifier = JwtVerifier(
+            secret=settings.AUTH_JWT_SECRET,
+            jwks_url=settings.AUTH_JWKS_URL,
+            issuer=settings.AUTH_ISSUER,
+            audience=settings.AUTH_AUDIENCE,
+        )
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=64, timeout=5, socket_connect_timeout=2
+        )
+        self.redis = aioredis.Redis(connection_pool=pool)
+        # The subscription has its own client: pings spot a silent network failure.
+        self.pubsub_redis = aioredis.from_url(
+            settings.REDIS_URL, health_check_interval=15, socket_keepalive=True
+        )
+        self.hub = Hub(
+            self.pubsub_redis,
+            prefix=settings.EVENTS_KEY_PREFIX,
+            queue_size=settings.GATEWAY_QUEUE_SIZE,
+            heartbeat_seconds=settings.GATEWAY_HEARTBEAT_SECONDS,
+            lifetime_seconds=settings.GATEWAY_MAX_LIFETIME_SECONDS,
+            lifetime_jitter=settings.GATEWAY_LIFETIME_JITTER,
+        )
+        self._head = retry_hint(settings.GATEWAY_RETRY_MS)
+
+    def _unavailable(self, reason: str, detail: str) -> Response:
+        metrics.REJECTED.labels(reason).inc()
+        retry_after = str(max(1, self.settings.GATEWAY_RETRY_MS // 1000))
+        return problem(503, reason, detail, {"Retry-After": retry_after})
+
+    def _capacity_refusal(self) -> Response | None:
+        """503 with Retry-After while draining, at the cap, or without Redis."""
+        if self.hub.draining:
+            return self._unavailable("shutting_down", "the gateway is shutting down")
+        if self.hub.count >= self.settings.GATEWAY_MAX_CONNECTIONS:
+            return self._unavailable("too_many_connections", "connection limit reached")
+        if not self.hub.connected:
+            return self._unavailable("redis_unavailable", "the event source is unavailable")
+        return None
+
+    async def _admit(self, request: Request) -> Response | tuple[str, StreamId | None]:
+        """Refuse (capacity, auth, tenant, bad id) or return the tenant and the last id."""
+        refusal = self._capacity_refusal()
+        if refusal is not None:
+            return refusal
+        try:
+            principal = await authenticate(request, self.verifier)
+        except InvalidToken as exc:
+            metrics.REJECTED.labels("unauthorized").inc()
+            return problem(401, "unauthorized", str(exc), {"WWW-Authenticate": "Bearer"})
+        tenant = str(principal.tenant_id)
+        asked = request.query_params.get("tenant_id")
+        if asked is not None and asked != tenant:
+            metrics.REJECTED.labels("forbidden").inc()
+            return problem(403, "tenant_mismatch", "the token is for another tenant")
+        raw = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
+        try:
+            last = parse_stream_id(raw) if raw else None
+        except ValueError as exc:
+            metrics.REJECTED.labels("bad_request").inc()
+            return problem(400, "invalid_last_event_id", str(exc))
+        return tenant, last
+
+    async def events(self, request: Request) -> Response:
+        """`GET /events`: authenticate, catch up from the stream, then stream live events."""
+        admitted = await self._admit(request)
+        if isinstance(admitted, Response):
+            return admitted
+        tenant, last = admitted
+        if request.method == "HEAD":
+            return Response(media_type="text/event-stream")
+        # Subscribe first, then read the stream: live events arriving meanwhile are queued and
+        # de-duplicated against the catch-up by id, so the hand-off has no gap and no duplicate.
+        sub = self.hub.subscribe(tenant)
+        try:
+            first = await catch_up(
+                self.redis, tenant_events_key(tenant, self.settings.EVENTS_KEY_PREFIX), last
+            )
+        except RedisError:
+            self.hub.unsubscribe(sub)
+            return self._unavailable("redis_unavailable", "the event source is unavailable")
+        except BaseException:
+            self.hub.unsubscribe(sub)
+            raise
+        body = event_stream(sub, self.redis, self.settings.EVENTS_KEY_PREFIX, self._head, first)
+        return GatewayResponse(
+            self.hub, sub, body, send_timeout=self.settings.GATEWAY_SEND_TIMEOUT_SECONDS
+        )
+
+    async def healthz(self, _request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(self, _request: Request) -> Response:
+        ready = self.hub.connected and not self.hub.draining
+        body: dict[str, Any] = {
+            "status": "ready" if ready else "unavailable",
+            "redis": self.hub.connected,
+            "draining": self.hub.draining,
+            "connections": self.hub.count,
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        self.hub.start()
+        log.info("gateway_started", prefix=self.settings.EVENTS_KEY_PREFIX)
+        try:
+            yield
+        finally:
+            await self.hub.stop()
+            await self.pubsub_redis.aclose()
+            await self.redis.aclose()
+
+
+def create_app(settings: Settings) -> tuple[Starlette, Gateway]:
+    """Build the ASGI app and the gateway behind it."""
+    # Our own drain sends `reconnect` to every client on SIGTERM; sse-starlette's automatic
+    # drain would cancel the streams before that frame is written.
+    AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]
+    gateway = Gateway(settings)
+    routes = [
+        Route("/events", gateway.events, methods=["GET"]),
+        Route("/healthz", gateway.healthz, methods=["GET"]),
+        Route("/readyz", gateway.readyz, methods=["GET"]),
+        Route("/metrics", metrics_response, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=gateway.lifespan)
+    app.state.gateway = gateway
+    return app, gateway

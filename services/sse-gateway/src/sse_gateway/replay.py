@@ -1,0 +1,87 @@
+"""Catch-up from a tenant's capped stream: replay what a client missed, or tell it to resync.
+
+The rules, with `last` the client's Last-Event-ID and the stream's XINFO:
+- no `last`: nothing to replay; the cursor is the stream's last id (so a later Redis outage
+  can still be replayed from the right place);
+- `max-deleted-entry-id > last`: entries after `last` were trimmed: `resync`, cursor = tail
+  (the client refetches, which covers everything up to now);
+- the stream is missing, or starts after `last` although nothing after `last` was trimmed, or
+  ends before `last`: the stream was reset (Redis restarted without its data): `resync`, then
+  every entry of the new stream (all of them are newer than what the client saw);
+- otherwise: every entry after `last` (exclusive), oldest first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from events import decode_stream_entry
+from sse_gateway import metrics
+from sse_gateway.frames import ZERO_ID, Frame, StreamId, format_stream_id, parse_stream_id
+
+_PAGE: Final = 500
+
+
+@dataclass(slots=True)
+class CatchUp:
+    """What to send before live events: an optional resync, then frames; and the new cursor."""
+
+    cursor: StreamId
+    resync: bool = False
+    frames: list[Frame] = field(default_factory=list)
+
+
+def _sid(value: object) -> StreamId:
+    return parse_stream_id(value.decode() if isinstance(value, bytes) else str(value))
+
+
+async def _stream_info(redis: Redis, key: str) -> dict[str, Any] | None:
+    try:
+        info: dict[str, Any] = await redis.xinfo_stream(key)
+    except ResponseError as exc:
+        if "no such key" in str(exc).lower():
+            return None
+        raise
+    return info
+
+
+async def _entries_after(redis: Redis, key: str, after: StreamId) -> list[Frame]:
+    frames: list[Frame] = []
+    start = after
+    while True:
+        page = await redis.xrange(key, min=f"({format_stream_id(start)}", count=_PAGE) or []
+        frames.extend(Frame.from_event(decode_stream_entry(eid, f)) for eid, f in page)
+        if len(page) < _PAGE:
+            return frames
+        start = frames[-1].id
+
+
+async def catch_up(redis: Redis, key: str, last: StreamId | None) -> CatchUp:
+    """Decide and fetch the catch-up for a client whose last seen id is `last`."""
+    info = await _stream_info(redis, key)
+    tail = _sid(info["last-generated-id"]) if info else ZERO_ID
+    if last is None:
+        return CatchUp(cursor=tail)
+    if info is None:
+        return _counted(CatchUp(cursor=ZERO_ID, resync=last != ZERO_ID))
+    max_deleted = _sid(info.get("max-deleted-entry-id") or "0-0")
+    first_entry = info.get("first-entry")
+    first = _sid(first_entry[0]) if first_entry else None
+    if max_deleted > last:
+        return _counted(CatchUp(cursor=tail, resync=True))
+    reset = last > tail or (first is not None and first > last and max_deleted < last)
+    start = ZERO_ID if reset else last
+    frames = await _entries_after(redis, key, start)
+    return _counted(CatchUp(cursor=frames[-1].id if frames else start, resync=reset, frames=frames))
+
+
+def _counted(result: CatchUp) -> CatchUp:
+    metrics.REPLAYS.inc()
+    metrics.REPLAYED_EVENTS.inc(len(result.frames))
+    if result.resync:
+        metrics.RESYNCS.inc()
+    return result
