@@ -1,0 +1,111 @@
+"""The FastAPI application: lifespan-owned resources, routers, error handlers, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+import structlog
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from connections_api.config import Settings
+from connections_api.errors import install_error_handlers
+from connections_api.metrics import MetricsMiddleware
+from connections_api.reaper import reap_forever
+from connections_api.relay import OutboxRelay
+from connections_api.routes import data_sources, dev, events_token, health
+from connections_api.state import AppState
+from connections_api.webhooks import WebhookSender, WebhookTarget
+from events import EventPublisher
+from rita_auth import JwtVerifier
+
+log = structlog.get_logger()
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def build_state(settings: Settings) -> AppState:
+    """Create the engine, Redis client and HTTP client (connections open lazily)."""
+    engine = create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_recycle=1800,
+    )
+    redis = Redis.from_url(settings.redis_url)
+    http = httpx.AsyncClient(
+        timeout=settings.webhook_timeout,
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+        follow_redirects=False,
+    )
+    target = WebhookTarget(
+        url=settings.sync_webhook_url,
+        secret=settings.sync_webhook_secret,
+        authorization=settings.sync_webhook_auth,
+        timeout=settings.webhook_timeout,
+    )
+    return AppState(
+        settings=settings,
+        engine=engine,
+        sessions=async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False),
+        redis=redis,
+        http=http,
+        publisher=EventPublisher(redis, prefix=settings.events_key_prefix),
+        verifier=JwtVerifier(
+            secret=settings.auth_jwt_secret,
+            jwks_url=settings.auth_jwks_url,
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+        ),
+        sender=WebhookSender(http, target),
+    )
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Own the shared resources and the background tasks; stop them cleanly on shutdown."""
+    settings: Settings = app.state.settings
+    state = build_state(settings)
+    app.state.rita = state
+    tasks = [
+        asyncio.create_task(OutboxRelay(state).run_forever(), name="outbox-relay"),
+        asyncio.create_task(reap_forever(state), name="reaper"),
+    ]
+    log.info("api_started", dev_mode=settings.auth_dev_mode)
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await state.http.aclose()
+        await state.redis.aclose()
+        await state.engine.dispose()
+        log.info("api_stopped")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the application for `settings`."""
+    app = FastAPI(
+        title="Rita connections API",
+        version="1.0.0",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        description="ITSM and knowledge source connections: verify, import tickets, watch runs.",
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(data_sources.router, prefix="/api")
+    app.include_router(events_token.router, prefix="/api")
+    if settings.auth_dev_mode:
+        app.include_router(dev.router, prefix="/api")
+    app.add_middleware(MetricsMiddleware)
+    return app

@@ -1,0 +1,74 @@
+"""Settings from the environment (DESIGN.md §3 names); a missing required value stops start-up."""
+
+from __future__ import annotations
+
+import sys
+from typing import Self
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts import EVENTS_KEY_PREFIX, parse_allowed_hosts
+
+
+class Settings(BaseSettings):
+    """connections-api configuration."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    port: int = 8000
+    host: str = "0.0.0.0"  # noqa: S104 - a service listens on every interface by default
+    database_url: str = "postgresql+asyncpg://root@127.0.0.1:5432/rita"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    auth_jwt_secret: str | None = None
+    auth_jwks_url: str | None = None
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+    auth_dev_mode: bool = False
+    sync_webhook_url: str = "http://127.0.0.1:8003/webhook"
+    sync_webhook_secret: str
+    sync_webhook_auth: str = ""
+    jira_allowed_private_hosts: str = ""
+    stale_run_timeout: float = Field(default=1800, gt=0)
+    events_key_prefix: str = EVENTS_KEY_PREFIX
+    log_level: str = "INFO"
+    log_format: str = "json"
+    # Inline verify webhook: attempts and total time bound (each request times out after 10 s).
+    webhook_timeout: float = Field(default=10, gt=0)
+    verify_webhook_attempts: int = Field(default=3, ge=1)
+    verify_webhook_max_seconds: float = Field(default=20, gt=0)
+    # Outbox relay and reaper.
+    outbox_poll_interval: float = Field(default=1.0, gt=0)
+    outbox_batch_size: int = Field(default=20, ge=1)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_backoff_base: float = Field(default=1.0, gt=0)
+    outbox_backoff_max: float = Field(default=300, gt=0)
+    reaper_interval: float = Field(default=60, gt=0)
+    db_pool_size: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _auth_configured(self) -> Self:
+        if not self.auth_jwt_secret and not self.auth_jwks_url:
+            raise ValueError("AUTH_JWT_SECRET is required (or set AUTH_JWKS_URL)")
+        if not self.sync_webhook_secret.startswith("whsec_"):
+            raise ValueError("SYNC_WEBHOOK_SECRET must be a Standard Webhooks secret (whsec_...)")
+        return self
+
+    @property
+    def allowed_private_hosts(self) -> frozenset[str]:
+        return parse_allowed_hosts(self.jira_allowed_private_hosts)
+
+
+def load_settings() -> Settings:
+    """Read the environment, or print one readable line and exit with status 2."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors(include_input=False, include_url=False)[0]
+        name = "_".join(str(part) for part in first["loc"]).upper()
+        message = str(first["msg"]).removeprefix("Value error, ")
+        line = f"connections-api: {name}: {message}" if name else f"connections-api: {message}"
+        if message == "Field required":
+            line = f"connections-api: {name} is required"
+        print(line, file=sys.stderr)  # noqa: T201 - the one start-up line an operator reads
+        raise SystemExit(2) from None

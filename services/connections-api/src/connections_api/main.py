@@ -1,0 +1,24 @@
+"""`connections-api`: read the environment, configure logging, serve with uvicorn."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from connections_api.app import create_app
+from connections_api.config import load_settings
+from observability import configure_logging
+
+
+def run() -> None:
+    """Console script entry point; uvicorn handles SIGTERM with a graceful shutdown."""
+    settings = load_settings()
+    configure_logging("connections-api", level=settings.log_level, fmt=settings.log_format)
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=20,
+    )

@@ -1,0 +1,279 @@
+"""What the data-source routes do (DESIGN.md §5 and the state rules), one function per action."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from connections_api.errors import (
+    CannotEnable,
+    InvalidInput,
+    NoActiveRun,
+    NotFound,
+    NotVerified,
+    SyncInProgress,
+    SyncServiceUnavailable,
+    UnsafeUrl,
+    UnsupportedType,
+    VerificationInProgress,
+    safe_errors,
+)
+from connections_api.schemas import ConnectionPatch, VerifyRequest
+from connections_api.state import AppState
+from connections_api.uow import Unit
+from connections_api.webhooks import DeliveryError
+from contracts import (
+    TICKET_SYNC_TYPES,
+    CancelIngestionWebhook,
+    ConnectionStatus,
+    DataSourceType,
+    LastSyncStatus,
+    Principal,
+    SyncTicketsSettings,
+    SyncTicketsWebhook,
+    UnsafeUrlError,
+    VerifyCredentialsWebhook,
+    check_outbound_url,
+    credentials_model_for,
+    settings_model_for,
+)
+from store import outbox
+from store.connections import get_connection, update_connection
+from store.runs import active_run, create_run, end_run
+from store.tables import DataSourceConnection, IngestionRun
+
+M = TypeVar("M", bound=BaseModel)
+UNDELIVERABLE = "Could not reach the sync service; try again"
+_URL_KEYS = ("base_url", "instance_url")
+
+
+async def load(
+    unit: Unit, principal: Principal, connection_id: UUID, *, lock: bool = False
+) -> DataSourceConnection:
+    """The caller's tenant's connection, or 404 (another tenant's id is simply not found)."""
+    row = await get_connection(unit.session, principal.tenant_id, connection_id, for_update=lock)
+    if row is None:
+        raise NotFound("No such data source")
+    return row
+
+
+def _exists(row: DataSourceConnection | None) -> DataSourceConnection:
+    if row is None:  # deleted under us: as good as never there
+        raise NotFound("No such data source")
+    return row
+
+
+def _validate(model: type[M], data: dict[str, Any], where: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(f"Invalid {where}", errors=safe_errors(exc, ("body", where))) from None
+
+
+async def _check_urls(state: AppState, settings: dict[str, Any]) -> None:
+    for key in _URL_KEYS:
+        if isinstance(settings.get(key), str):
+            try:
+                # getaddrinfo blocks: keep it off the event loop.
+                await asyncio.to_thread(
+                    check_outbound_url, settings[key], state.settings.allowed_private_hosts
+                )
+            except UnsafeUrlError as exc:
+                raise UnsafeUrl(f"{key}: {exc}") from None
+
+
+async def valid_settings(
+    state: AppState, kind: DataSourceType, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Settings checked with the type's model and the outbound URL policy, as stored."""
+    settings = _validate(settings_model_for(kind), data, "settings")
+    stored = settings.model_dump(mode="json", exclude_none=True)
+    await _check_urls(state, stored)
+    return stored
+
+
+def _refuse_busy(row: DataSourceConnection) -> None:
+    if row.status == ConnectionStatus.SYNCING:
+        raise SyncInProgress("Cancel or wait for the ticket import first")
+    if row.status == ConnectionStatus.VERIFYING:
+        raise VerificationInProgress("Wait for the verification result first")
+
+
+async def verify(
+    state: AppState, unit: Unit, principal: Principal, connection_id: UUID, body: VerifyRequest
+) -> DataSourceConnection:
+    """Store settings, mark verifying, send the credentials once; 502 if undeliverable."""
+    row = await load(unit, principal, connection_id)
+    kind = DataSourceType(row.type)
+    credentials_model = credentials_model_for(kind)
+    if credentials_model is None:
+        raise UnsupportedType(f"Connections of type {kind.value} cannot be verified here")
+    settings = await valid_settings(state, kind, body.settings)
+    credentials = _validate(credentials_model, body.credentials, "credentials")
+    row = await load(unit, principal, connection_id, lock=True)
+    if row.status == ConnectionStatus.SYNCING:
+        raise SyncInProgress("Cancel or wait for the ticket import first")
+    changed = await update_connection(
+        unit.session,
+        principal.tenant_id,
+        connection_id,
+        {
+            "settings": settings,
+            "status": ConnectionStatus.VERIFYING.value,
+            "updated_by": principal.sub,
+        },
+    )
+    changed = _exists(changed)
+    unit.connection_changed(changed)
+    await unit.commit()
+    webhook = VerifyCredentialsWebhook.model_validate(
+        {
+            "tenant_id": principal.tenant_id,
+            "user_id": principal.sub,
+            "user_email": principal.email,
+            "connection_id": connection_id,
+            "connection_type": kind,
+            "credentials": credentials,
+            "settings": settings,
+        }
+    )
+    try:
+        await state.sender.send_verify(
+            webhook,
+            attempts=state.settings.verify_webhook_attempts,
+            max_seconds=state.settings.verify_webhook_max_seconds,
+        )
+    except DeliveryError:
+        back = await update_connection(
+            unit.session,
+            principal.tenant_id,
+            connection_id,
+            {"status": ConnectionStatus.IDLE.value, "last_verification_error": UNDELIVERABLE},
+            only_status=[ConnectionStatus.VERIFYING.value],
+        )
+        if back is not None:
+            unit.connection_changed(back)
+        await unit.commit()
+        raise SyncServiceUnavailable(UNDELIVERABLE) from None
+    return changed
+
+
+async def sync_tickets(
+    unit: Unit, principal: Principal, connection_id: UUID, time_range_days: int
+) -> IngestionRun:
+    """Create a pending run, mark the connection syncing, queue `sync_tickets` (one transaction)."""
+    row = await load(unit, principal, connection_id, lock=True)
+    kind = DataSourceType(row.type)
+    if kind not in TICKET_SYNC_TYPES:
+        raise UnsupportedType("Ticket import supports servicenow and jira_itsm connections only")
+    if not row.enabled:
+        raise NotVerified("Verify the credentials before importing tickets")
+    if await active_run(unit.session, principal.tenant_id, connection_id) is not None:
+        raise SyncInProgress()
+    if row.status == ConnectionStatus.VERIFYING:
+        raise VerificationInProgress("Wait for the verification result first")
+    try:
+        run = await create_run(
+            unit.session,
+            principal.tenant_id,
+            connection_id,
+            started_by=principal.sub,
+            time_range_days=time_range_days,
+        )
+    except IntegrityError:
+        raise SyncInProgress() from None
+    changed = await update_connection(
+        unit.session,
+        principal.tenant_id,
+        connection_id,
+        {"status": ConnectionStatus.SYNCING.value, "updated_by": principal.sub},
+    )
+    changed = _exists(changed)
+    settings = SyncTicketsSettings.model_validate(
+        {**changed.settings, "time_range_days": time_range_days}
+    )
+    webhook = SyncTicketsWebhook(
+        tenant_id=principal.tenant_id,
+        user_id=principal.sub,
+        user_email=principal.email,
+        connection_id=connection_id,
+        connection_type=kind,
+        settings=settings,
+        ingestion_run_id=run.id,
+    )
+    await outbox.enqueue(unit.session, webhook)
+    unit.outbox_written()
+    unit.run_changed(run)
+    unit.connection_changed(changed)
+    return run
+
+
+async def cancel_ingestion(unit: Unit, principal: Principal, connection_id: UUID) -> IngestionRun:
+    """End the active run as cancelled, connection idle, queue `cancel_ingestion`."""
+    row = await load(unit, principal, connection_id, lock=True)
+    run = await active_run(unit.session, principal.tenant_id, connection_id)
+    ended = None
+    if run is not None:
+        ended = await end_run(unit.session, principal.tenant_id, run.id, LastSyncStatus.CANCELLED)
+    if ended is None:
+        raise NoActiveRun("There is no ticket import to cancel")
+    cancelled, connection = ended
+    webhook = CancelIngestionWebhook(
+        tenant_id=principal.tenant_id,
+        user_id=principal.sub,
+        user_email=principal.email,
+        connection_id=connection_id,
+        connection_type=DataSourceType(row.type),
+        settings=dict(row.settings),
+        ingestion_run_id=cancelled.id,
+    )
+    await outbox.enqueue(unit.session, webhook)
+    unit.outbox_written()
+    unit.run_changed(cancelled)
+    if connection is not None:
+        unit.connection_changed(connection)
+    return cancelled
+
+
+async def patch(
+    state: AppState, unit: Unit, principal: Principal, connection_id: UUID, body: ConnectionPatch
+) -> DataSourceConnection:
+    """Name, description, merged settings, config; `enabled` may only be turned off."""
+    row = await load(unit, principal, connection_id, lock=True)
+    given = body.model_fields_set
+    values: dict[str, Any] = {}
+    if "name" in given:
+        if body.name is None:
+            raise InvalidInput("name may not be null")
+        values["name"] = body.name
+    if "description" in given:
+        values["description"] = body.description
+    if "config" in given:
+        values["config"] = body.config or {}
+    if "enabled" in given:
+        if body.enabled is None or (body.enabled and not row.enabled):
+            raise CannotEnable("Verify the credentials to enable this connection")
+        values["enabled"] = body.enabled
+    if body.settings is not None:
+        merged = {**row.settings, **body.settings}
+        merged = {k: v for k, v in merged.items() if v is not None}
+        settings = await valid_settings(state, DataSourceType(row.type), merged)
+        if settings != row.settings:
+            _refuse_busy(row)
+            values["settings"] = settings
+            # Stored credentials belong to the old site or account: verify again.
+            if credentials_model_for(DataSourceType(row.type)) is not None:
+                values["enabled"] = False
+    values = {k: v for k, v in values.items() if getattr(row, k) != v}
+    if not values:
+        return row
+    changed = await update_connection(
+        unit.session, principal.tenant_id, connection_id, {**values, "updated_by": principal.sub}
+    )
+    changed = _exists(changed)
+    unit.connection_changed(changed)
+    return changed

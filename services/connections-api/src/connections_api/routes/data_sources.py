@@ -1,0 +1,136 @@
+"""`/api/data-sources`: list, seed, read, patch, verify, sync tickets, cancel, runs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, status
+
+from connections_api import operations
+from connections_api.deps import AdminDep, PrincipalDep, StateDep, UnitDep
+from connections_api.errors import PROBLEM_JSON
+from connections_api.schemas import ConnectionPatch, SyncTicketsRequest, VerifyRequest
+from contracts import (
+    ALLOWED_DATA_SOURCE_TYPES,
+    ConnectionPublic,
+    ConnectionsPublic,
+    IngestionRunPublic,
+    IngestionRunsPublic,
+    SourceCategory,
+    types_in_category,
+)
+from store.connections import list_connections, seed_connections
+from store.public import connection_public, run_public
+from store.runs import list_runs
+
+_problem: dict[str, Any] = {
+    "content": {PROBLEM_JSON: {}},
+    "description": "Problem details (RFC 9457)",
+}
+router = APIRouter(
+    prefix="/data-sources",
+    tags=["data-sources"],
+    responses={401: _problem, 404: _problem, 422: _problem},
+)
+_mutation: dict[int | str, dict[str, Any]] = {403: _problem, 409: _problem}
+
+
+@router.get("")
+async def list_data_sources(
+    unit: UnitDep,
+    principal: PrincipalDep,
+    category: Annotated[SourceCategory | None, Query()] = None,
+) -> ConnectionsPublic:
+    """The tenant's connections of one console list (console order), or all of them."""
+    types = types_in_category(category) if category else ALLOWED_DATA_SOURCE_TYPES
+    rows = await list_connections(unit.session, principal.tenant_id, types)
+    return ConnectionsPublic(data=[connection_public(r) for r in rows], count=len(rows))
+
+
+@router.post("/seed", responses={403: _problem})
+async def seed_data_sources(unit: UnitDep, principal: AdminDep) -> ConnectionsPublic:
+    """Create the tenant's default connections that are missing (idempotent); list them all."""
+    for row in await seed_connections(unit.session, principal.tenant_id, principal.sub):
+        unit.connection_changed(row)
+    rows = await list_connections(unit.session, principal.tenant_id)
+    return ConnectionsPublic(data=[connection_public(r) for r in rows], count=len(rows))
+
+
+@router.get("/{connection_id}")
+async def get_data_source(
+    unit: UnitDep, principal: PrincipalDep, connection_id: UUID
+) -> ConnectionPublic:
+    """One connection."""
+    return connection_public(await operations.load(unit, principal, connection_id))
+
+
+@router.patch("/{connection_id}", responses=_mutation)
+async def update_data_source(
+    state: StateDep, unit: UnitDep, principal: AdminDep, connection_id: UUID, body: ConnectionPatch
+) -> ConnectionPublic:
+    """Change name, description, settings (merged, re-validated), config; or disable."""
+    row = await operations.patch(state, unit, principal, connection_id, body)
+    return connection_public(row)
+
+
+@router.post(
+    "/{connection_id}/verify",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**_mutation, 400: _problem, 502: _problem},
+)
+async def verify_data_source(
+    state: StateDep, unit: UnitDep, principal: AdminDep, connection_id: UUID, body: VerifyRequest
+) -> ConnectionPublic:
+    """Store the settings and send the credentials to the sync service to check."""
+    row = await operations.verify(state, unit, principal, connection_id, body)
+    return connection_public(row)
+
+
+@router.post(
+    "/{connection_id}/sync-tickets",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**_mutation, 400: _problem},
+)
+async def sync_tickets(
+    unit: UnitDep, principal: AdminDep, connection_id: UUID, body: SyncTicketsRequest
+) -> IngestionRunPublic:
+    """Start a ticket import (a pending run; the webhook goes through the outbox)."""
+    run = await operations.sync_tickets(unit, principal, connection_id, body.time_range_days)
+    return run_public(run)
+
+
+@router.post(
+    "/{connection_id}/cancel-ingestion", status_code=status.HTTP_202_ACCEPTED, responses=_mutation
+)
+async def cancel_ingestion(
+    unit: UnitDep, principal: AdminDep, connection_id: UUID
+) -> IngestionRunPublic:
+    """Cancel the running import."""
+    return run_public(await operations.cancel_ingestion(unit, principal, connection_id))
+
+
+@router.get("/{connection_id}/ingestion-runs")
+async def list_ingestion_runs(
+    unit: UnitDep,
+    principal: PrincipalDep,
+    connection_id: UUID,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> IngestionRunsPublic:
+    """The connection's runs, newest first."""
+    await operations.load(unit, principal, connection_id)
+    rows, count = await list_runs(
+        unit.session, principal.tenant_id, connection_id, limit=limit, offset=offset
+    )
+    return IngestionRunsPublic(data=[run_public(r) for r in rows], count=count)
+
+
+@router.get("/{connection_id}/ingestion-runs/latest")
+async def latest_ingestion_run(
+    unit: UnitDep, principal: PrincipalDep, connection_id: UUID
+) -> IngestionRunPublic | None:
+    """The newest run, or null when the connection never imported."""
+    await operations.load(unit, principal, connection_id)
+    rows, _ = await list_runs(unit.session, principal.tenant_id, connection_id, limit=1)
+    return run_public(rows[0]) if rows else None

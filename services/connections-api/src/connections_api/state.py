@@ -1,0 +1,46 @@
+"""What the lifespan creates once per process and every request shares."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import httpx
+import structlog
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from connections_api.config import Settings
+from connections_api.metrics import EVENTS_PUBLISHED
+from connections_api.webhooks import WebhookSender
+from events import EventPublisher, OutgoingEvent
+from rita_auth import JwtVerifier
+
+log = structlog.get_logger()
+
+
+@dataclass
+class AppState:
+    """Engine, sessions, Redis, the shared HTTP client, and the relay's wake-up signal."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    redis: Redis
+    http: httpx.AsyncClient
+    publisher: EventPublisher
+    verifier: JwtVerifier
+    sender: WebhookSender
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def publish(self, items: list[OutgoingEvent]) -> None:
+        """Publish committed changes; a Redis failure is logged, never undoes the commit."""
+        if not items:
+            return
+        try:
+            await self.publisher.publish_many(items)
+        except Exception as exc:  # the state is committed; clients refetch on resync
+            EVENTS_PUBLISHED.labels("failed").inc(len(items))
+            log.error("event_publish_failed", count=len(items), error_type=type(exc).__name__)
+            return
+        EVENTS_PUBLISHED.labels("published").inc(len(items))

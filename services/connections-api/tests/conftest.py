@@ -1,0 +1,95 @@
+"""Fixtures: the API with its lifespan on real PostgreSQL and Redis, and a real webhook receiver."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from redis.asyncio import Redis
+
+from connections_api.app import create_app
+from connections_api.config import Settings
+from connections_api.testing import (
+    JWT_SECRET,
+    WEBHOOK_AUTH,
+    WEBHOOK_SECRET,
+    Api,
+    Receiver,
+    start_receiver,
+)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A running receiver; it answers 202 unless told to fail."""
+    state, stop = await start_receiver()
+    yield state
+    await stop()
+
+
+ApiFactory = Callable[..., Awaitable[Api]]
+
+
+@pytest.fixture
+async def api_factory(
+    rita_database_url: str, redis_url: str, redis_prefix: str, receiver: Receiver
+) -> AsyncIterator[ApiFactory]:
+    """Start an app (lifespan run) with overrides; everything stops at the end of the test."""
+    stack: list[tuple[LifespanManager, httpx.AsyncClient, Redis]] = []
+
+    async def start(**overrides: Any) -> Api:
+        values: dict[str, Any] = {
+            "database_url": rita_database_url,
+            "redis_url": redis_url,
+            "events_key_prefix": redis_prefix,
+            "auth_jwt_secret": JWT_SECRET,
+            "auth_jwks_url": None,
+            "auth_audience": None,
+            "auth_issuer": None,
+            "auth_dev_mode": True,
+            "sync_webhook_url": receiver.url,
+            "sync_webhook_secret": WEBHOOK_SECRET,
+            "sync_webhook_auth": WEBHOOK_AUTH,
+            "jira_allowed_private_hosts": "",
+            "outbox_poll_interval": 0.05,
+            "outbox_backoff_base": 0.05,
+            "outbox_backoff_max": 0.2,
+            "outbox_max_attempts": 3,
+            "verify_webhook_attempts": 3,
+            "verify_webhook_max_seconds": 5,
+            "webhook_timeout": 2,
+            "reaper_interval": 0.2,
+            "db_pool_size": 5,
+        }
+        settings = Settings(**{**values, **overrides})
+        app = create_app(settings)
+        manager = LifespanManager(app)
+        await manager.__aenter__()
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://api"
+        )
+        redis = Redis.from_url(redis_url)
+        stack.append((manager, client, redis))
+        return Api(client, app.state.rita, settings, rita_database_url, redis)
+
+    yield start
+    for manager, client, redis in reversed(stack):
+        await client.aclose()
+        await redis.aclose()
+        await manager.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def api(api_factory: ApiFactory) -> Api:
+    """The app with the test defaults."""
+    return await api_factory()
+
+
+@pytest.fixture
+def tenant() -> uuid.UUID:
+    """A fresh tenant (tests share one database)."""
+    return uuid.uuid4()
