@@ -45,7 +45,11 @@ class FakeJiraConfig(BaseSettings):
         env_prefix="FAKE_JIRA_", extra="ignore", populate_by_name=True
     )
 
-    host: str = "127.0.0.1"
+    # Every interface, like the other services (containers reach it as fake-jira:8004).
+    host: str = Field(
+        default="0.0.0.0",  # noqa: S104
+        validation_alias=AliasChoices("HOST", "FAKE_JIRA_HOST"),
+    )
     port: int = Field(default=8004, validation_alias=AliasChoices("PORT", "FAKE_JIRA_PORT"))
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL"))
     log_format: str = Field(default="json", validation_alias=AliasChoices("LOG_FORMAT"))

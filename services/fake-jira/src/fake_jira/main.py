@@ -15,7 +15,7 @@ from fake_jira.config import FakeJiraConfig
 from observability import configure_logging
 
 _FLAGS: tuple[tuple[str, type, str], ...] = (
-    ("host", str, "interface to bind (FAKE_JIRA_HOST, default 127.0.0.1)"),
+    ("host", str, "interface to bind (HOST or FAKE_JIRA_HOST, default 0.0.0.0)"),
     ("port", int, "port (PORT or FAKE_JIRA_PORT, default 8004)"),
     ("accounts", str, "email:token[:nobrowse],... (FAKE_JIRA_ACCOUNTS)"),
     ("seed", int, "data set seed (FAKE_JIRA_SEED, default 42)"),
