@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,7 @@ NAVIGABLE: tuple[str, ...] = (
 ALL_FIELDS: tuple[str, ...] = (*NAVIGABLE, "comment")
 _ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 _DONE = 3  # status category id of resolved statuses
+_ENCODED_CACHE = 40_000  # encoded issues (~100 MB at most with every field); cleared when full
 
 
 def jira_time(epoch_ms: int) -> str:
@@ -80,6 +82,8 @@ class Renderer:
         self.api = f"{self.base}/rest/api/3"
         # Catalogue objects repeat across issues: build each once (JSON encoding shares them).
         self._memo: dict[tuple[str, int], Any] = {}
+        # Encoded issues per field selection: a page is then a join of cached strings.
+        self._encoded: dict[tuple[tuple[str, ...], int], str] = {}
 
     def _once(self, kind: str, index: int, build: Callable[[int], Any]) -> Any:
         key = (kind, index)
@@ -242,3 +246,18 @@ class Renderer:
             "key": issue.key,
             "fields": {name: self.field(issue, name) for name in fields},
         }
+
+    def issue_json(self, issue: Issue, fields: tuple[str, ...]) -> str:
+        """`issue()` encoded as compact JSON, cached (the data set never changes)."""
+        key = (fields, issue.id)
+        encoded = self._encoded.get(key)
+        if encoded is None:
+            if len(self._encoded) >= _ENCODED_CACHE:
+                self._encoded.clear()
+            encoded = self._encoded[key] = encode(self.issue(issue, fields))
+        return encoded
+
+
+def encode(value: Any) -> str:
+    """Compact JSON, as Starlette's JSONResponse writes it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

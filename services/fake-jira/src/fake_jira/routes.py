@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
 from fake_jira.dataset import ISSUE_TYPES, STATUSES
 from fake_jira.guard import Authenticated, Browser, JiraError, state_of
 from fake_jira.jql import JqlError
-from fake_jira.render import Renderer, select_fields
+from fake_jira.render import Renderer, encode, select_fields
 
 router = APIRouter(prefix="/rest/api/3")
 _DEFAULT_PAGE = 50
@@ -123,7 +124,7 @@ async def statuses(request: Request, _account: Browser) -> list[dict[str, Any]]:
 
 def _search(
     request: Request, jql: str, token: str | None, max_results: int, fields: list[str]
-) -> dict[str, Any]:
+) -> Response:
     state = state_of(request)
     if max_results < 0:
         raise JiraError(400, "The maxResults parameter must not be negative.")
@@ -136,11 +137,14 @@ def _search(
         raise JiraError(400, str(exc)) from exc
     render = renderer(request)
     state.stats.issues_served += len(page.issues)
-    body: dict[str, Any] = {"issues": [render.issue(issue, chosen) for issue in page.issues]}
+    parts = ",".join(render.issue_json(issue, chosen) for issue in page.issues)
+    tail: dict[str, Any] = {}
     if page.next_page_token is not None:
-        body["nextPageToken"] = page.next_page_token
-    body["isLast"] = page.next_page_token is None
-    return body
+        tail["nextPageToken"] = page.next_page_token
+    tail["isLast"] = page.next_page_token is None
+    # Pages are joins of cached encoded issues: rendering is paid once per issue and selection.
+    content = f'{{"issues":[{parts}],{encode(tail)[1:]}'
+    return Response(content, media_type="application/json")
 
 
 @router.get("/search/jql")
@@ -151,7 +155,7 @@ async def search_get(
     next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
     max_results: Annotated[int, Query(alias="maxResults")] = _DEFAULT_PAGE,
     fields: Annotated[list[str] | None, Query()] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Enhanced JQL search, paged by an opaque nextPageToken."""
     return _search(request, jql, next_page_token, max_results, fields or [])
 
@@ -159,7 +163,7 @@ async def search_get(
 @router.post("/search/jql")
 async def search_post(
     request: Request, _account: Browser, body: Annotated[SearchBody, Body()]
-) -> dict[str, Any]:
+) -> Response:
     """The same search with the query in a JSON body."""
     return _search(request, body.jql, body.nextPageToken, body.maxResults, body.fields or [])
 
