@@ -8,7 +8,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 import structlog
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sse_starlette.sse import AppStatus
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -51,8 +55,14 @@ class Gateway:
             issuer=settings.AUTH_ISSUER,
             audience=settings.AUTH_AUDIENCE,
         )
+        # Commands retry a broken pooled connection (Redis restarted) before giving up.
         pool = aioredis.BlockingConnectionPool.from_url(
-            settings.REDIS_URL, max_connections=64, timeout=5, socket_connect_timeout=2
+            settings.REDIS_URL,
+            max_connections=64,
+            timeout=5,
+            socket_connect_timeout=2,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=4),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError],
         )
         self.redis = aioredis.Redis(connection_pool=pool)
         # The subscription has its own client: pings spot a silent network failure.

@@ -3,11 +3,13 @@
 The rules, with `last` the client's Last-Event-ID and the stream's XINFO:
 - no `last`: nothing to replay; the cursor is the stream's last id (so a later Redis outage
   can still be replayed from the right place);
-- `max-deleted-entry-id > last`: entries after `last` were trimmed: `resync`, cursor = tail
-  (the client refetches, which covers everything up to now);
-- the stream is missing, or starts after `last` although nothing after `last` was trimmed, or
-  ends before `last`: the stream was reset (Redis restarted without its data): `resync`, then
-  every entry of the new stream (all of them are newer than what the client saw);
+- the stream was trimmed (`entries-added > length`) and its first entry is after `last`, or an
+  entry after `last` was deleted (`max-deleted-entry-id > last`): `resync`, cursor = tail (the
+  client refetches, which covers everything up to now). A client exactly at the window's edge
+  may get a resync it did not need: harmless, and the only safe reading of a trimmed stream;
+- the stream is missing, starts after `last` without ever being trimmed, or ends before `last`:
+  the stream was reset (Redis restarted without its data): `resync`, then every entry of the
+  new stream (all of them are newer than what the client saw);
 - otherwise: every entry after `last` (exclusive), oldest first.
 """
 
@@ -32,6 +34,7 @@ class CatchUp:
 
     cursor: StreamId
     resync: bool = False
+    resync_id: StreamId = ZERO_ID  # id of the `resync` event: where a reconnect resumes
     frames: list[Frame] = field(default_factory=list)
 
 
@@ -70,10 +73,11 @@ async def catch_up(redis: Redis, key: str, last: StreamId | None) -> CatchUp:
         return _counted(CatchUp(cursor=ZERO_ID, resync=last != ZERO_ID))
     max_deleted = _sid(info.get("max-deleted-entry-id") or "0-0")
     first_entry = info.get("first-entry")
-    first = _sid(first_entry[0]) if first_entry else None
-    if max_deleted > last:
-        return _counted(CatchUp(cursor=tail, resync=True))
-    reset = last > tail or (first is not None and first > last and max_deleted < last)
+    first = _sid(first_entry[0]) if first_entry else tail
+    trimmed = int(info.get("entries-added") or 0) > int(info.get("length") or 0)
+    if max_deleted > last or (trimmed and first > last):
+        return _counted(CatchUp(cursor=tail, resync=True, resync_id=tail))
+    reset = last != ZERO_ID and (last > tail or first > last)
     start = ZERO_ID if reset else last
     frames = await _entries_after(redis, key, start)
     return _counted(CatchUp(cursor=frames[-1].id if frames else start, resync=reset, frames=frames))

@@ -21,7 +21,7 @@ log = structlog.get_logger(__name__)
 
 
 def _catch_up_bytes(sub: Subscriber, result: CatchUp) -> list[bytes]:
-    out = [resync_payload(result.cursor)] if result.resync else []
+    out = [resync_payload(result.resync_id)] if result.resync else []
     out.extend(frame.payload for frame in result.frames)
     metrics.EVENTS_DELIVERED.inc(len(result.frames))
     sub.cursor = result.cursor

@@ -1,0 +1,96 @@
+"""Auth failures never open a stream; the tenant comes from the token only."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from contracts import EventName
+from events import EventPublisher
+from sse_gateway.config import load_settings
+from sse_gateway.testing import RunningGateway, SseClient, api_token, events_token, eventually
+
+StartGateway = Callable[..., Awaitable[RunningGateway]]
+
+
+async def _refused(client: SseClient, status: int) -> dict[str, object]:
+    await eventually(lambda: client.finished)
+    assert client.status == status
+    assert not client.headers["content-type"].startswith("text/event-stream")
+    assert client.events == []
+    body: dict[str, object] = json.loads(bytes(client.body))
+    return body
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["missing", "expired", "events_token_as_bearer", "api_token_in_query", "garbage", "basic"],
+)
+async def test_bad_credentials_get_401_and_no_stream(
+    start_gateway: StartGateway, case: str
+) -> None:
+    gw = await start_gateway()
+    tenant = uuid.uuid4()
+    headers: dict[str, str] = {}
+    query = ""
+    if case == "expired":
+        headers["Authorization"] = f"Bearer {api_token(tenant, ttl=-60)}"
+    elif case == "events_token_as_bearer":
+        headers["Authorization"] = f"Bearer {events_token(tenant)}"
+    elif case == "api_token_in_query":
+        query = f"access_token={api_token(tenant)}"
+    elif case == "garbage":
+        headers["Authorization"] = "Bearer not-a-jwt"
+    elif case == "basic":
+        headers["Authorization"] = "Basic dXNlcjpwYXNz"
+    client = await gw.connect(headers=headers, query=query)
+    body = await _refused(client, 401)
+    assert body["code"] == "unauthorized"
+    assert client.headers["www-authenticate"] == "Bearer"
+    assert gw.gateway.hub.count == 0
+
+
+async def test_token_of_another_tenant_cannot_ask_for_this_tenant(
+    start_gateway: StartGateway,
+) -> None:
+    gw = await start_gateway()
+    mine, theirs = uuid.uuid4(), uuid.uuid4()
+    client = await gw.connect(theirs, query=f"tenant_id={mine}")
+    body = await _refused(client, 403)
+    assert body["code"] == "tenant_mismatch"
+
+
+async def test_other_tenants_token_sees_none_of_this_tenants_events(
+    start_gateway: StartGateway, publisher: EventPublisher
+) -> None:
+    gw = await start_gateway()
+    mine, theirs = uuid.uuid4(), uuid.uuid4()
+    spy = await gw.connect(theirs)
+    owner = await gw.connect(mine)
+    via_query = await gw.connect(query=f"access_token={events_token(mine)}")
+    event_id = await publisher.publish(mine, EventName.DATA_SOURCE_UPDATE, {"secret": "row"})
+    await eventually(lambda: owner.ids() == [event_id] and via_query.ids() == [event_id])
+    marker = await publisher.publish(theirs, EventName.DATA_SOURCE_UPDATE, {"marker": 1})
+    await eventually(lambda: spy.ids() == [marker])  # spy saw its own event, not mine
+
+
+async def test_malformed_last_event_id_is_a_400(start_gateway: StartGateway) -> None:
+    gw = await start_gateway()
+    client = await gw.connect(uuid.uuid4(), headers={"Last-Event-ID": "not-an-id"})
+    body = await _refused(client, 400)
+    assert body["code"] == "invalid_last_event_id"
+
+
+def test_missing_secret_stops_start_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AUTH_JWT_SECRET", raising=False)
+    monkeypatch.delenv("AUTH_JWKS_URL", raising=False)
+    with pytest.raises(SystemExit):
+        load_settings()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "AUTH_JWT_SECRET" in err[0]

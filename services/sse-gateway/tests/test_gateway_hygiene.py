@@ -1,0 +1,87 @@
+"""Lifetime, connection cap, slow-client eviction, health and metrics."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+
+import httpx
+from prometheus_client import REGISTRY
+
+from contracts import EventName
+from events import EventPublisher, OutgoingEvent
+from sse_gateway.testing import RunningGateway, eventually
+
+StartGateway = Callable[..., Awaitable[RunningGateway]]
+
+
+def _sample(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
+async def test_lifetime_ends_with_reconnect(start_gateway: StartGateway) -> None:
+    gw = await start_gateway(GATEWAY_MAX_LIFETIME_SECONDS=0.5, GATEWAY_LIFETIME_JITTER=0.2)
+    client = await gw.connect(uuid.uuid4())
+    await eventually(lambda: client.finished)
+    [reconnect] = client.named("reconnect")
+    assert json.loads(reconnect.data) == {"reason": "lifetime"}
+    await eventually(lambda: gw.gateway.hub.count == 0)
+
+
+async def test_connection_cap_answers_503_with_retry_after(start_gateway: StartGateway) -> None:
+    gw = await start_gateway(GATEWAY_MAX_CONNECTIONS=2)
+    tenant = uuid.uuid4()
+    held = [await gw.connect(tenant) for _ in range(2)]
+    assert [c.status for c in held] == [200, 200]
+    refused = await gw.connect(tenant)
+    await eventually(lambda: refused.finished)
+    assert refused.status == 503
+    assert int(refused.headers["retry-after"]) >= 1
+    assert json.loads(bytes(refused.body))["code"] == "too_many_connections"
+    await held[0].close()
+    await eventually(lambda: gw.gateway.hub.count == 1)
+    assert (await gw.connect(tenant)).status == 200
+
+
+async def test_slow_client_is_evicted_without_growing_memory(
+    start_gateway: StartGateway, publisher: EventPublisher
+) -> None:
+    gw = await start_gateway(GATEWAY_QUEUE_SIZE=4, GATEWAY_SEND_TIMEOUT_SECONDS=2)
+    tenant = uuid.uuid4()
+    before = _sample("sse_gateway_slow_client_evictions_total")
+    slow = await gw.connect(tenant, rcvbuf=4096, wait=False)  # connected, never reading
+    await eventually(lambda: gw.gateway.hub.count == 1)
+    [sub] = gw.gateway.hub._tenants[str(tenant)]
+    blob = "x" * 16_384
+    for _ in range(200):
+        batch = [OutgoingEvent(tenant, EventName.DATA_SOURCE_UPDATE, {"b": blob})] * 20
+        await publisher.publish_many(batch)
+        if _sample("sse_gateway_slow_client_evictions_total") > before:
+            break
+    assert _sample("sse_gateway_slow_client_evictions_total") == before + 1
+    assert sub.closing  # the queue was dropped and no more frames are accepted
+    await publisher.publish_many(batch)
+    assert len(sub._items) <= 1
+    slow.start()  # the client reads again: what was in flight, then the stream ends
+    await eventually(lambda: slow.finished or slow.eof, within=15)
+    await eventually(lambda: gw.gateway.hub.count == 0)
+
+
+async def test_health_readiness_and_metrics(start_gateway: StartGateway) -> None:
+    gw = await start_gateway()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gw.port}") as http:
+        assert (await http.get("/healthz")).status_code == 200
+        ready = await http.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["redis"] is True
+        text = (await http.get("/metrics")).text
+    for name in (
+        "sse_gateway_open_connections",
+        "sse_gateway_events_delivered_total",
+        "sse_gateway_replays_total",
+        "sse_gateway_resyncs_total",
+        "sse_gateway_slow_client_evictions_total",
+        "sse_gateway_redis_reconnects_total",
+    ):
+        assert name in text
