@@ -1,0 +1,1 @@
+"""status-consumer: applies RabbitMQ status messages to Postgres and publishes events."""

@@ -1,0 +1,5 @@
+"""`python -m status_consumer`."""
+
+from status_consumer.main import run
+
+run()

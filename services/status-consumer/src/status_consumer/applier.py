@@ -1,0 +1,165 @@
+"""Flushes one batch: apply in one transaction, commit, publish the events, then release the acks.
+
+PostgreSQL or Redis unreachable → the same step is retried with backoff until it returns (the
+messages stay unacknowledged meanwhile, so nothing is lost). Any other failure of a batch → its
+messages are retried one per transaction, so a single bad message fails alone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
+
+from contracts import EventName
+from events import EventPublisher, OutgoingEvent
+from status_consumer.batcher import Pending, ShuttingDown
+from status_consumer.faults import is_outage
+from status_consumer.metrics import (
+    BATCH_SECONDS,
+    BATCH_SIZE,
+    EVENTS,
+    MESSAGE_AGE,
+    MESSAGES,
+    RETRIES,
+    TENANT_MISMATCHES,
+)
+from store import BatchResult, apply_status_batch
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+
+class MessageFailed(Exception):
+    """Applying this message alone failed for a reason other than an outage."""
+
+
+class BatchApplier:
+    """The `flush` of the group committer."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        publisher: EventPublisher,
+        *,
+        max_backoff: float,
+        stopping: Callable[[], bool],
+    ) -> None:
+        self._engine = engine
+        self._publisher = publisher
+        self._max_backoff = max_backoff
+        self._stopping = stopping
+
+    async def _until_up(self, dependency: str, step: Callable[[], Awaitable[T]]) -> T:
+        def before_sleep(state: RetryCallState) -> None:
+            RETRIES.labels(dependency=dependency).inc()
+            error = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "dependency_unavailable",
+                dependency=dependency,
+                attempt=state.attempt_number,
+                error=type(error).__name__,
+            )
+
+        def stop(_state: RetryCallState) -> bool:
+            return self._stopping()
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(is_outage),
+            wait=wait_exponential_jitter(multiplier=0.05, max=self._max_backoff, jitter=0.05),
+            stop=stop,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await step()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _commit(self, batch: Sequence[Pending]) -> BatchResult:
+        async def step() -> BatchResult:
+            async with self._engine.begin() as conn:
+                return await apply_status_batch(
+                    conn, [p.message for p in batch], republish=[p.redelivered for p in batch]
+                )
+
+        return await self._until_up("postgresql", step)
+
+    async def flush(self, batch: list[Pending]) -> None:
+        """Commit `batch`, publish its events, resolve every message's future."""
+        started = time.perf_counter()
+        try:
+            result = await self._commit(batch)
+        except Exception as exc:
+            if is_outage(exc):  # only when stopping: leave everything unacknowledged
+                _resolve(batch, ShuttingDown("stopped during an outage"))
+                return
+            if len(batch) > 1:
+                log.warning("batch_failed_isolating", size=len(batch), error=type(exc).__name__)
+                for pending in batch:
+                    await self.flush([pending])
+                return
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+            _resolve(batch, MessageFailed(reason))
+            return
+        committed = datetime.now(UTC)
+        BATCH_SECONDS.observe(time.perf_counter() - started)
+        BATCH_SIZE.observe(len(batch))
+        await self._publish(result)
+        self._record(batch, result, committed)
+        _resolve(batch, None)
+
+    async def _publish(self, result: BatchResult) -> None:
+        events = [
+            OutgoingEvent(r.tenant_id, EventName.INGESTION_RUN_UPDATE, r) for r in result.runs
+        ]
+        events += [
+            OutgoingEvent(c.tenant_id, EventName.DATA_SOURCE_UPDATE, c) for c in result.connections
+        ]
+        if not events:
+            return
+        try:
+            await self._until_up("redis", lambda: self._publisher.publish_many(events))
+        except Exception as exc:
+            if is_outage(exc):
+                raise ShuttingDown("stopped while Redis was unreachable") from exc
+            # The state is committed; a broken event must not block the queue.
+            log.error("events_publish_failed", error=type(exc).__name__, count=len(events))
+            return
+        EVENTS.labels(event=EventName.INGESTION_RUN_UPDATE.value).inc(len(result.runs))
+        EVENTS.labels(event=EventName.DATA_SOURCE_UPDATE.value).inc(len(result.connections))
+
+    @staticmethod
+    def _record(batch: Sequence[Pending], result: BatchResult, committed: datetime) -> None:
+        for pending in batch:
+            m = pending.message
+            MESSAGES.labels(type=m.type, outcome="committed").inc()
+            if m.timestamp is not None:
+                ts = m.timestamp if m.timestamp.tzinfo else m.timestamp.replace(tzinfo=UTC)
+                MESSAGE_AGE.observe(max((committed - ts).total_seconds(), 0.0))
+        if result.duplicates:
+            MESSAGES.labels(type="any", outcome="duplicate").inc(result.duplicates)
+        for mm in result.mismatches:
+            TENANT_MISMATCHES.inc()
+            log.warning(
+                "security_tenant_mismatch",
+                kind=mm.kind,
+                row_id=str(mm.row_id),
+                message_tenant_id=str(mm.message_tenant_id),
+                row_tenant_id=str(mm.row_tenant_id),
+            )
+
+
+def _resolve(batch: Sequence[Pending], exc: BaseException | None) -> None:
+    for p in batch:
+        if p.done.done():
+            continue
+        if exc is None:
+            p.done.set_result(None)
+        else:
+            p.done.set_exception(exc)

@@ -1,0 +1,58 @@
+"""Settings read from the environment (DESIGN.md §3), plus the consumer's batch knobs."""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts import EVENTS_KEY_PREFIX, STATUS_QUEUE
+
+
+class Settings(BaseSettings):
+    """status-consumer configuration; field names are the environment variable names."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    database_url: str = "postgresql+asyncpg://root@127.0.0.1:5432/rita"
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    status_queue: str = STATUS_QUEUE
+    events_key_prefix: str = EVENTS_KEY_PREFIX
+    port: int = Field(default=8002, ge=0, le=65535)
+    host: str = "0.0.0.0"  # noqa: S104 - a service listens on every interface in containers
+    log_format: Literal["json", "console"] = "json"
+    log_level: str = "INFO"
+    # Group commit: at most this many messages per transaction, gathered for at most this long.
+    batch_max_size: int = Field(default=300, ge=1, le=5000)
+    batch_max_wait_ms: float = Field(default=10.0, ge=0)
+    # Unacknowledged messages RabbitMQ hands us at once; must exceed the batch size to overlap
+    # gathering the next batch with committing this one.
+    prefetch_count: int = Field(default=600, ge=1, le=65535)
+    # Deliveries of a message whose handling fails (not an outage) before it is dead-lettered.
+    max_attempts: int = Field(default=5, ge=1)
+    # Longest pause between retries while PostgreSQL or Redis is unreachable.
+    retry_max_backoff: float = Field(default=5.0, gt=0)
+    # Seconds the in-flight batch may take to finish at shutdown.
+    graceful_timeout: float = Field(default=15.0, gt=0)
+    receipts_retention_days: int = Field(default=7, ge=1)
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    """One readable line naming the variables at fault (never their values)."""
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False):
+        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        parts.append(f"{name}: {error['msg']}")
+    return "status-consumer: invalid configuration: " + "; ".join(parts)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or exit with one line naming the variable at fault."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        print(describe_settings_error(exc), file=sys.stderr)  # noqa: T201
+        raise SystemExit(2) from None

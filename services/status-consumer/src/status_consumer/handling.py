@@ -1,0 +1,43 @@
+"""The subscriber: decode with the contracts parser, hand over to the group commit, then ack."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import structlog
+from aio_pika.abc import AbstractIncomingMessage
+from faststream import BaseMiddleware
+from faststream.message import StreamMessage
+
+from contracts import InvalidStatusMessage, StatusMessage, parse_status_message
+from status_consumer.deadletter import DeadLetters
+from status_consumer.metrics import MESSAGES
+
+log = structlog.get_logger(__name__)
+
+
+async def decode_status(message: StreamMessage[Any]) -> StatusMessage:
+    """FastStream decoder: the body through `contracts.parse_status_message` (raises if invalid)."""
+    return parse_status_message(message.body)
+
+
+def dead_letter_middleware(dead: DeadLetters) -> type[BaseMiddleware]:
+    """A broker middleware that dead-letters messages the decoder rejected, and acks them."""
+
+    class DeadLetterInvalid(BaseMiddleware):
+        async def after_processed(
+            self,
+            exc_type: type[BaseException] | None = None,
+            exc_val: BaseException | None = None,
+            exc_tb: TracebackType | None = None,
+        ) -> bool | None:
+            if not isinstance(exc_val, InvalidStatusMessage) or not isinstance(
+                self.msg, AbstractIncomingMessage
+            ):
+                return None
+            MESSAGES.labels(type="invalid", outcome="dead_lettered").inc()
+            await dead.dead_letter(self.msg, str(exc_val), "invalid_message")
+            return True
+
+    return DeadLetterInvalid

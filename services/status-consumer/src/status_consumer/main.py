@@ -1,0 +1,24 @@
+"""`status-consumer` console script: uvicorn serving the FastStream ASGI app on PORT (8002)."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from observability import configure_logging
+from status_consumer.app import create_app
+from status_consumer.config import load_settings
+
+
+def run() -> None:
+    """Start the consumer; SIGTERM drains the in-flight batch and stops."""
+    settings = load_settings()
+    configure_logging("status-consumer", level=settings.log_level, fmt=settings.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=int(settings.graceful_timeout) + 5,
+    )

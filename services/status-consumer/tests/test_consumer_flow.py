@@ -1,0 +1,336 @@
+"""The consumer in-process against the real RabbitMQ, PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import aio_pika
+import pytest
+import sqlalchemy as sa
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from contracts import DEAD_LETTER_REASON_HEADER, EventName, dead_letter_queue, tenant_events_key
+from events import decode_stream_entry
+from status_consumer.app import create_app
+from status_consumer.config import Settings
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Harness:
+    engine: AsyncEngine
+    channel: aio_pika.abc.AbstractChannel
+    queue: str
+    redis: Redis
+    prefix: str
+
+    async def publish(
+        self, *bodies: dict[str, Any] | bytes, headers: dict[str, Any] | None = None
+    ) -> None:
+        for body in bodies:
+            raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+            message = aio_pika.Message(
+                raw, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, headers=headers
+            )
+            await self.channel.default_exchange.publish(message, routing_key=self.queue)
+
+    async def row(self, table: str, rid: UUID) -> dict[str, Any]:
+        async with self.engine.connect() as c:
+            result = await c.execute(sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": rid})  # noqa: S608
+            return dict(result.one()._mapping)
+
+    async def events(self, tenant: UUID) -> list[tuple[str, dict[str, Any]]]:
+        entries = await self.redis.xrange(tenant_events_key(tenant, self.prefix)) or []
+        decoded = [decode_stream_entry(i, f) for i, f in entries]
+        return [(e.event.value, e.data) for e in decoded]
+
+    async def dead_letters(
+        self, expected: int, within: float = 15
+    ) -> list[aio_pika.abc.AbstractIncomingMessage]:
+        queue = await self.channel.declare_queue(dead_letter_queue(self.queue), durable=True)
+        got: list[aio_pika.abc.AbstractIncomingMessage] = []
+
+        async def check() -> bool:
+            while (m := await queue.get(fail=False, no_ack=True)) is not None:
+                got.append(m)
+            return len(got) >= expected
+
+        await until(check, within)
+        return got
+
+
+async def until(check: Callable[[], Awaitable[bool]], within: float = 15) -> None:
+    """Poll `check` until it is true or fail after `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def harness(
+    rita_database_url: str, rabbitmq_url: str, redis_url: str, redis_prefix: str, queue_name: str
+) -> AsyncIterator[Harness]:
+    connection = await aio_pika.connect_robust(rabbitmq_url)
+    channel = await connection.channel()
+    # Declared as publishers declare it: plain durable, no arguments.
+    await channel.declare_queue(queue_name, durable=True)
+    settings = Settings(
+        database_url=rita_database_url,
+        rabbitmq_url=rabbitmq_url,
+        redis_url=redis_url,
+        status_queue=queue_name,
+        events_key_prefix=redis_prefix,
+        batch_max_wait_ms=5,
+        max_attempts=3,
+        retry_max_backoff=0.5,
+    )
+    app = create_app(settings)
+    engine = create_async_engine(rita_database_url)
+    redis = Redis.from_url(redis_url)
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def serve() -> None:
+        # The lifespan holds an anyio task group: enter and exit it in one task.
+        async with app.start_lifespan_context():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(serve())
+    await asyncio.wait_for(started.wait(), 30)
+    yield Harness(engine, channel, queue_name, redis, redis_prefix)
+    stop.set()
+    await task
+    await redis.aclose()
+    await engine.dispose()
+    await connection.close()
+
+
+async def make_connection(h: Harness, status: str = "idle") -> tuple[UUID, UUID]:
+    cid, tenant = uuid.uuid4(), uuid.uuid4()
+    async with h.engine.begin() as c:
+        await c.execute(
+            sa.text(
+                "INSERT INTO data_source_connections (id, tenant_id, type, name, status, enabled,"
+                " version) VALUES (:id, :t, 'jira_itsm', 'Jira', :s, true, 1)"
+            ),
+            {"id": cid, "t": tenant, "s": status},
+        )
+    return cid, tenant
+
+
+async def make_run(h: Harness, cid: UUID, tenant: UUID, status: str = "pending") -> UUID:
+    rid = uuid.uuid4()
+    async with h.engine.begin() as c:
+        await c.execute(
+            sa.text(
+                "INSERT INTO ingestion_runs (id, tenant_id, connection_id, status, time_range_days,"
+                " records_processed, records_failed) VALUES (:id, :t, :c, :s, 30, 0, 0)"
+            ),
+            {"id": rid, "t": tenant, "c": cid, "s": status},
+        )
+    return rid
+
+
+def ticket(rid: UUID, tenant: UUID, status: str, n: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "ticket_ingestion",
+        "ingestion_run_id": str(rid),
+        "tenant_id": str(tenant),
+        "status": status,
+        "records_processed": n,
+        "timestamp": (T0 + timedelta(seconds=n)).isoformat(),
+        **extra,
+    }
+
+
+async def test_verification_success_updates_row_and_emits_event(harness: Harness) -> None:
+    cid, tenant = await make_connection(harness, "verifying")
+    options = {"projects": [{"key": "OPS", "name": "Operations"}]}
+    await harness.publish(
+        {
+            "message_type": "verification",
+            "connection_id": str(cid),
+            "tenant_id": str(tenant),
+            "status": "success",
+            "options": options,
+        }
+    )
+
+    async def done() -> bool:
+        return bool((await harness.row("data_source_connections", cid))["status"] == "idle")
+
+    await until(done)
+    got = await harness.row("data_source_connections", cid)
+    assert (got["enabled"], got["latest_options"]) == (True, options)
+    await until(lambda: _has_events(harness, tenant, 1))
+    [(name, data)] = await harness.events(tenant)
+    assert name == EventName.DATA_SOURCE_UPDATE
+    assert (data["id"], data["enabled"], data["status"]) == (str(cid), True, "idle")
+
+
+async def _has_events(h: Harness, tenant: UUID, count: int) -> bool:
+    return len(await h.events(tenant)) >= count
+
+
+async def test_ticket_run_progress_and_end_with_events(harness: Harness) -> None:
+    cid, tenant = await make_connection(harness, "syncing")
+    rid = await make_run(harness, cid, tenant)
+    await harness.publish(
+        ticket(rid, tenant, "running", 10, total_estimated=40),
+        ticket(rid, tenant, "running", 25),
+        ticket(rid, tenant, "completed", 40),
+    )
+
+    async def done() -> bool:
+        return bool((await harness.row("data_source_connections", cid))["status"] == "idle")
+
+    await until(done)
+    run = await harness.row("ingestion_runs", rid)
+    assert (run["status"], run["records_processed"], run["total_estimated"]) == (
+        "completed",
+        40,
+        40,
+    )
+    conn = await harness.row("data_source_connections", cid)
+    assert (conn["last_sync_status"], conn["last_sync_at"]) == ("completed", run["completed_at"])
+    await until(lambda: _has_events(harness, tenant, 2))
+    events = await harness.events(tenant)
+    runs = [d for n, d in events if n == EventName.INGESTION_RUN_UPDATE]
+    conns = [d for n, d in events if n == EventName.DATA_SOURCE_UPDATE]
+    assert runs[-1]["status"] == "completed"
+    assert runs[-1]["records_processed"] == 40
+    assert [c["status"] for c in conns] == ["idle"]
+
+
+async def test_other_tenant_changes_nothing(harness: Harness) -> None:
+    cid, tenant = await make_connection(harness, "syncing")
+    rid = await make_run(harness, cid, tenant, "running")
+    intruder = uuid.uuid4()
+    await harness.publish(ticket(rid, intruder, "completed", 5))
+    # A marker message for the owner, published after: once it is applied, so is the intruder's.
+    await harness.publish(ticket(rid, tenant, "running", 1))
+
+    async def marker() -> bool:
+        return bool((await harness.row("ingestion_runs", rid))["records_processed"] == 1)
+
+    await until(marker)
+    run = await harness.row("ingestion_runs", rid)
+    assert run["status"] == "running"
+    assert (await harness.row("data_source_connections", cid))["status"] == "syncing"
+    assert await harness.events(intruder) == []
+
+
+async def test_late_completed_after_cancelled_changes_nothing(harness: Harness) -> None:
+    cid, tenant = await make_connection(harness, "idle")
+    rid = await make_run(harness, cid, tenant, "cancelled")
+    before_conn = await harness.row("data_source_connections", cid)
+    before_run = await harness.row("ingestion_runs", rid)
+    other = await make_run(harness, cid, tenant, "running")
+    await harness.publish(ticket(rid, tenant, "completed", 50), ticket(other, tenant, "running", 3))
+
+    async def marker() -> bool:
+        return bool((await harness.row("ingestion_runs", other))["records_processed"] == 3)
+
+    await until(marker)
+    assert await harness.row("ingestion_runs", rid) == before_run
+    assert (await harness.row("data_source_connections", cid))["version"] == before_conn["version"]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason_part"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"type": "verification", "tenant_id": "nope"}', "verification message"),
+        (b'{"type": "weather", "tenant_id": "x"}', "unknown message type"),
+    ],
+)
+async def test_garbage_goes_to_dead_letter_queue_with_reason(
+    harness: Harness, body: bytes, reason_part: str
+) -> None:
+    cid, tenant = await make_connection(harness, "verifying")
+    await harness.publish(body, headers={"x-origin": "test"})
+    [dead] = await harness.dead_letters(1)
+    assert dead.body == body
+    assert reason_part in str(dead.headers[DEAD_LETTER_REASON_HEADER])
+    assert dead.headers["x-origin"] == "test"
+    # The consumer keeps going.
+    await harness.publish(
+        {
+            "type": "verification",
+            "connection_id": str(cid),
+            "tenant_id": str(tenant),
+            "status": "failed",
+        }
+    )
+
+    async def applied() -> bool:
+        return bool((await harness.row("data_source_connections", cid))["status"] == "idle")
+
+    await until(applied)
+
+
+async def test_failing_message_is_retried_then_dead_lettered_alone(harness: Harness) -> None:
+    cid, tenant = await make_connection(harness, "syncing")
+    rid = await make_run(harness, cid, tenant, "running")
+    # Fits the contract but not the int4 column: fails every time, unlike the outage case.
+    poison = ticket(rid, tenant, "running", 3_000_000_000)
+    good = ticket(rid, tenant, "running", 7)
+    await harness.publish(poison, good)
+    [dead] = await harness.dead_letters(1, within=30)
+    assert json.loads(dead.body) == poison
+    assert "failed 3 times" in str(dead.headers[DEAD_LETTER_REASON_HEADER])
+    assert (await harness.row("ingestion_runs", rid))["records_processed"] == 7
+
+
+async def test_shuffled_duplicated_stream_ends_in_order_state(harness: Harness) -> None:
+    rng = random.Random(7)
+    expected: dict[UUID, int] = {}
+    bodies: list[dict[str, Any]] = []
+    runs: list[tuple[UUID, UUID, UUID]] = []
+    for _ in range(20):
+        cid, tenant = await make_connection(harness, "syncing")
+        rid = await make_run(harness, cid, tenant)
+        runs.append((cid, tenant, rid))
+        steps = sorted(rng.sample(range(1, 500), 6))
+        bodies += [ticket(rid, tenant, "running", n) for n in steps[:-1]]
+        bodies.append(ticket(rid, tenant, "completed", steps[-1], message_id=str(uuid.uuid4())))
+        expected[rid] = steps[-1]
+    bodies += rng.sample(bodies, 40)
+    rng.shuffle(bodies)
+    await harness.publish(*bodies)
+
+    async def all_done() -> bool:
+        async with harness.engine.connect() as c:
+            n = await c.execute(
+                sa.text(
+                    "SELECT count(*) FROM ingestion_runs"
+                    " WHERE id = ANY(:ids) AND status = 'completed'"
+                ),
+                {"ids": list(expected)},
+            )
+            return bool(n.scalar_one() == len(expected))
+
+    await until(all_done, 30)
+    for cid, _tenant, rid in runs:
+        run = await harness.row("ingestion_runs", rid)
+        conn = await harness.row("data_source_connections", cid)
+        assert run["records_processed"] == expected[rid]
+        assert (conn["status"], conn["last_sync_status"], conn["version"]) == (
+            "idle",
+            "completed",
+            2,
+        )
