@@ -8,6 +8,7 @@ checkpoint lets the next process resume them).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import uuid
 from collections import defaultdict
 from collections.abc import Coroutine
@@ -50,8 +51,13 @@ class RunManager:
         """Runs started in this process and not yet ended."""
         return len(self._runs)
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coro, name=name)
+    def _spawn(
+        self, coro: Coroutine[Any, Any, Any], name: str, **log_context: str
+    ) -> asyncio.Task[Any]:
+        # The task logs with its own bound ids, without touching the caller's context.
+        context = contextvars.copy_context()
+        context.run(structlog.contextvars.bind_contextvars, **log_context)
+        task = asyncio.create_task(coro, name=name, context=context)
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
@@ -63,15 +69,15 @@ class RunManager:
 
     def accept(self, hook: WebhookPayload) -> None:
         """Handle a verified webhook in the background."""
-        structlog.contextvars.bind_contextvars(
-            tenant_id=str(hook.tenant_id), connection_id=str(hook.connection_id)
-        )
+        ids = {"tenant_id": str(hook.tenant_id), "connection_id": str(hook.connection_id)}
         if isinstance(hook, VerifyCredentialsWebhook):
-            self._spawn(self._verify(hook), f"verify:{hook.connection_id}")
+            self._spawn(self._verify(hook), f"verify:{hook.connection_id}", **ids)
         elif isinstance(hook, SyncTicketsWebhook):
-            self._spawn(self._start_sync(hook), f"sync:{hook.ingestion_run_id}")
+            run = str(hook.ingestion_run_id)
+            self._spawn(self._start_sync(hook), f"sync:{run}", ingestion_run_id=run, **ids)
         elif isinstance(hook, CancelIngestionWebhook):
-            self._spawn(self.cancel(hook), f"cancel:{hook.ingestion_run_id}")
+            run = str(hook.ingestion_run_id)
+            self._spawn(self.cancel(hook), f"cancel:{run}", ingestion_run_id=run, **ids)
 
     async def _verify(self, hook: VerifyCredentialsWebhook) -> None:
         message = await check_credentials(hook, self._deps)
@@ -106,15 +112,16 @@ class RunManager:
             log.info("sync_ignored", reason="run already in progress")
             return
         cancelled = self._cancels.setdefault(run.ingestion_run_id, asyncio.Event())
-        task = self._spawn(self._bounded(run, cancelled), f"run:{run.ingestion_run_id}")
-        self._runs[run.ingestion_run_id] = task
-
-    async def _bounded(self, run: SyncRun, cancelled: asyncio.Event) -> None:
-        structlog.contextvars.bind_contextvars(
+        task = self._spawn(
+            self._bounded(run, cancelled),
+            f"run:{run.ingestion_run_id}",
             tenant_id=str(run.tenant_id),
             connection_id=str(run.connection_id),
             ingestion_run_id=str(run.ingestion_run_id),
         )
+        self._runs[run.ingestion_run_id] = task
+
+    async def _bounded(self, run: SyncRun, cancelled: asyncio.Event) -> None:
         try:
             async with self._slots[run.tenant_id]:
                 if cancelled.is_set():
