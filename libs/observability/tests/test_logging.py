@@ -28,3 +28,21 @@ def test_json_line_with_context_and_redaction(capsys: pytest.CaptureFixture[str]
     assert record["body"]["settings"] == {"email": "a@b.co"}
     assert record["headers"] == [{"Authorization": REDACTED}]
     assert "fake-token-abc" not in line
+
+
+def test_logging_follows_a_swapped_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    import logging
+    import sys
+
+    configure_logging("unit-test")
+    original = sys.stdout
+    replacement = io.StringIO()
+    sys.stdout = replacement
+    try:
+        structlog.get_logger().info("after_swap", n=1)
+        logging.getLogger("stdlib").warning("stdlib_after_swap")
+    finally:
+        sys.stdout = original
+    lines = [json.loads(line) for line in replacement.getvalue().splitlines()]
+    assert [line["event"] for line in lines] == ["after_swap", "stdlib_after_swap"]

@@ -43,6 +43,21 @@ def redact_secrets(
     return event_dict
 
 
+class _CurrentStdoutHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stdout` is now (test runners swap it), never a stale stream."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json") -> None:
     """Route structlog and the standard library's logging to stdout as one format."""
     shared: list[structlog.types.Processor] = [
@@ -59,11 +74,12 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json") -
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        # No file argument: each logger writes to the current `sys.stdout`.
+        logger_factory=structlog.PrintLoggerFactory(),
         cache_logger_on_first_use=False,
     )
     # Libraries that log through the standard library go through the same renderer.
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _CurrentStdoutHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
