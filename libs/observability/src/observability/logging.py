@@ -43,13 +43,13 @@ def redact_secrets(
     return event_dict
 
 
-class _CurrentStdoutHandler(logging.StreamHandler):
+class _CurrentStdoutHandler(logging.StreamHandler[Any]):
     """Writes to whatever `sys.stdout` is now (test runners swap it), never a stale stream."""
 
     def __init__(self) -> None:
         super().__init__(sys.stdout)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stdout
 
