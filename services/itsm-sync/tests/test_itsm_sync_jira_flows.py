@@ -263,7 +263,8 @@ async def test_sync_of_2000_issues_reports_progress_and_completes(flow: Flow) ->
 async def test_sync_completes_through_a_429_storm(flow: Flow) -> None:
     http, sign, messages, ids, jira = flow.http, flow.sign, flow.messages, flow.ids, flow.jira
     assert (await verified(flow))["status"] == "success"
-    jira.configure(rate_limit=4, burst=1)
+    # Slower than the spacing the client derives from X-RateLimit-Limit, so 429s must happen.
+    jira.configure(rate_limit=2, burst=3)
     run_id = uuid.uuid4()
     await post(http, sign, sync_body(ids, run_id, days=60))
     got = of_run(run_id)(await messages(ended(run_id), 120.0))

@@ -154,7 +154,8 @@ class Store:
             if advanced is None:
                 return None
             if tickets:
-                await session.execute(_upsert_tickets(tickets))
+                # executemany form: the compiled statement is cached, rows are batched.
+                await session.execute(_UPSERT_TICKETS, list(tickets))
             return advanced
 
     async def resumable_runs(self) -> list[SyncRun]:
@@ -178,11 +179,14 @@ class Store:
             return int(result.scalar_one())
 
 
-def _upsert_tickets(tickets: Sequence[dict[str, Any]]) -> Any:
-    statement = insert(Ticket).values(list(tickets))
+def _upsert_tickets_statement() -> Any:
+    statement = insert(Ticket)
     keep = {"tenant_id", "connection_id", "jira_issue_id"}
     columns = [c.key for c in Ticket.__table__.columns if c.key not in keep]
     return statement.on_conflict_do_update(
         index_elements=[Ticket.tenant_id, Ticket.connection_id, Ticket.jira_issue_id],
         set_={name: statement.excluded[name] for name in columns},
     )
+
+
+_UPSERT_TICKETS = _upsert_tickets_statement()

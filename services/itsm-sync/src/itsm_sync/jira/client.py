@@ -7,7 +7,9 @@ call never redirects; a login page that does is "not Jira", and the token must n
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -90,6 +92,7 @@ class JiraClient:
         self._site = base_url.rstrip("/")
         self._auth = httpx.BasicAuth(email, api_token.get_secret_value())
         self._policy = policy or RetryPolicy()
+        self._not_before = 0.0
 
     @property
     def site(self) -> str:
@@ -120,7 +123,25 @@ class JiraClient:
         JIRA_RETRIES.labels(kind=kind).inc()
         log.info("jira_retry", kind=kind, attempt=state.attempt_number, error=str(exc))
 
+    async def _pace(self) -> None:
+        delay = self._not_before - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def _note_limits(self, response: httpx.Response) -> None:
+        # Near the burst limit, Jira says so; spacing calls by 1/limit s avoids a 429 (which
+        # costs a whole Retry-After second) while keeping close to the allowed rate.
+        headers = response.headers
+        near = headers.get("X-RateLimit-NearLimit", "").lower() == "true"
+        try:
+            limit = float(headers.get("X-RateLimit-Limit", "0"))
+        except ValueError:
+            limit = 0.0
+        if near and limit > 0:
+            self._not_before = time.monotonic() + 1.0 / limit
+
     async def _send(self, method: str, path: str, **kwargs: Any) -> Any:
+        await self._pace()
         try:
             response = await self._http.request(
                 method, self._site + path, auth=self._auth, follow_redirects=False, **kwargs
@@ -130,6 +151,7 @@ class JiraClient:
             # Connection-level failures are transient: retried, then `instance_unavailable`.
             raise transport_error(exc, self._site) from None
         JIRA_REQUESTS.labels(outcome=str(response.status_code)).inc()
+        self._note_limits(response)
         return self._decode(response, path)
 
     def _decode(self, response: httpx.Response, path: str) -> Any:

@@ -1,0 +1,265 @@
+"""How close itsm-sync's Jira import gets to Jira's own rate limit.
+
+Value: issues/s of a whole import run through itsm-sync (signed `sync_tickets` webhook in, tickets
+upserted into PostgreSQL with a checkpoint per page, a `running` message per page to RabbitMQ,
+until the `completed` message arrives): 10,000 issues updated over the last 90 days, served by
+fake-jira (its own process) with a burst limit of 20 requests/s per account.
+Baseline (the ceiling): a bare httpx loop that only pages through the same query (same fields,
+same page size) under the same limit, sleeping Retry-After on 429 and storing nothing.
+Target: ratio >= 0.8, 0 failed records, 0 unhandled 429s (a 429 the import could not absorb
+fails the run, so "completed with 10,000" means none).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import socket
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aio_pika
+import asyncpg
+import httpx
+
+from contracts import SyncTicketsWebhook, VerifyCredentialsWebhook
+from itsm_sync.app import create_app
+from itsm_sync.config import Settings
+from itsm_sync.jira.client import TICKET_FIELDS
+from itsm_sync.jql import import_jql
+from itsm_sync.service import Service
+from itsm_sync.testing import migrate, signed_headers
+from observability import configure_logging
+
+ISSUES = 10_000
+DAYS = 90
+RATE_LIMIT = 20
+PAGE_SIZE = 100  # fake-jira caps pages at 100 when fields beyond id/key are asked, as Jira does
+BASELINE_ACCOUNT = ("baseline@example.com", "bench-baseline-token")
+IMPORT_ACCOUNT = ("import@example.com", "bench-import-token")
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"bench-jira-import-webhook-secret").decode()
+SERVER_URL = os.environ.get("DATABASE_URL", "postgresql+asyncpg://root@127.0.0.1:5432/rita")
+RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def free_port() -> int:
+    """A free loopback port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def fake_jira() -> AsyncIterator[str]:
+    """fake-jira in its own process (so it does not share our event loop), until the block ends."""
+    port = free_port()
+    accounts = ",".join(f"{email}:{token}" for email, token in (BASELINE_ACCOUNT, IMPORT_ACCOUNT))
+    args = ["--host", "127.0.0.1", "--port", str(port), "--issues", str(ISSUES)]
+    args += ["--days", str(DAYS), "--rate-limit", str(RATE_LIMIT), "--accounts", accounts]
+    env = {**os.environ, "LOG_LEVEL": "WARNING"}
+    code = "from fake_jira.main import main; main()"
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", code, *args, env=env)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as http:
+            deadline = time.monotonic() + 60
+            while True:
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get(f"{base_url}/readyz")).status_code == 200:
+                        break
+                if process.returncode is not None or time.monotonic() > deadline:
+                    raise RuntimeError("fake-jira did not start")
+                await asyncio.sleep(0.1)
+        yield base_url
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), timeout=10)
+
+
+async def rate_limited(base_url: str) -> int:
+    """fake-jira's count of 429 answers so far."""
+    async with httpx.AsyncClient() as http:
+        return int((await http.get(f"{base_url}/_admin/stats")).json()["rate_limited"])
+
+
+async def baseline(base_url: str) -> tuple[float, int]:
+    """The ceiling: page through the query as fast as the limit allows; (issues/s, 429s)."""
+    email, token = BASELINE_ACCOUNT
+    request: dict[str, Any] = {
+        "jql": import_jql(DAYS),
+        "maxResults": PAGE_SIZE,
+        "fields": list(TICKET_FIELDS),
+    }
+    seen = throttled = 0
+    async with httpx.AsyncClient(base_url=base_url, auth=(email, token), timeout=30) as http:
+        started = time.perf_counter()
+        while True:
+            response = await http.post("/rest/api/3/search/jql", json=request)
+            if response.status_code == 429:
+                throttled += 1
+                await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+                continue
+            response.raise_for_status()
+            body = response.json()
+            seen += len(body["issues"])
+            if body.get("isLast") or not body.get("nextPageToken"):
+                break
+            request["nextPageToken"] = body["nextPageToken"]
+        elapsed = time.perf_counter() - started
+    assert seen == ISSUES, seen
+    return seen / elapsed, throttled
+
+
+@contextlib.asynccontextmanager
+async def scratch_database() -> AsyncIterator[str]:
+    """A new, migrated itsm-sync database, dropped afterwards."""
+    name = f"bench_itsm_sync_{uuid.uuid4().hex[:10]}"
+    head, _, _ = SERVER_URL.rpartition("/")
+    admin = head.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
+    conn = await asyncpg.connect(admin)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{head}/{name}"
+    try:
+        await asyncio.to_thread(migrate, url)
+        yield url
+    finally:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def status_queue() -> AsyncIterator[tuple[str, asyncio.Queue[dict[str, Any]]]]:
+    """A fresh durable queue and the messages read from it; deleted afterwards."""
+    name = f"bench.jira_import.{uuid.uuid4().hex[:8]}"
+    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    connection = await aio_pika.connect(RABBITMQ_URL)
+    try:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(name, durable=True)
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            async with message.process():
+                received.put_nowait(json.loads(message.body))
+
+        tag = await queue.consume(on_message)
+        yield name, received
+        await queue.cancel(tag)
+        await queue.delete(if_unused=False, if_empty=False)
+    finally:
+        await connection.close()
+
+
+async def wait_for(
+    received: asyncio.Queue[dict[str, Any]], done: set[str], kind: str
+) -> dict[str, Any]:
+    """The first message of `kind` whose status is in `done`."""
+    while True:
+        message = await asyncio.wait_for(received.get(), timeout=300)
+        if message["type"] == kind and message["status"] in done:
+            return message
+
+
+async def post(http: httpx.AsyncClient, body: bytes) -> None:
+    response = await http.post(
+        "/webhook", content=body, headers=signed_headers(body, WEBHOOK_SECRET)
+    )
+    response.raise_for_status()
+
+
+async def itsm_sync_import(base_url: str) -> tuple[float, dict[str, Any], int]:
+    """The import through itsm-sync; (issues/s, the completed message, running messages)."""
+    async with scratch_database() as database_url, status_queue() as (queue, received):
+        settings = Settings.model_validate(
+            {
+                "itsm_sync_database_url": database_url,
+                "rabbitmq_url": RABBITMQ_URL,
+                "status_queue": queue,
+                "sync_webhook_secret": WEBHOOK_SECRET,
+                "itsm_sync_encryption_key": base64.b64encode(os.urandom(32)).decode(),
+                "jira_allowed_private_hosts": base_url.removeprefix("http://"),
+                "itsm_sync_page_size": PAGE_SIZE,
+            }
+        )
+        service = Service(settings)
+        await service.start(resume=False)
+        try:
+            transport = httpx.ASGITransport(app=create_app(settings, service))
+            async with httpx.AsyncClient(transport=transport, base_url="http://itsm-sync") as http:
+                ids = {
+                    "tenant_id": str(uuid.uuid4()),
+                    "connection_id": str(uuid.uuid4()),
+                    "user_id": "bench",
+                    "connection_type": "jira_itsm",
+                }
+                email, token = IMPORT_ACCOUNT
+                verify = VerifyCredentialsWebhook.model_validate(
+                    {
+                        **ids,
+                        "credentials": {"email": email, "api_token": token},
+                        "settings": {"base_url": base_url, "email": email},
+                    }
+                )
+                await post(http, verify.to_wire())
+                verified = await wait_for(received, {"success", "failed"}, "verification")
+                assert verified["status"] == "success", verified
+                await asyncio.sleep(1.0)  # let the account's bucket refill, as for the baseline
+                run_id = uuid.uuid4()
+                sync = SyncTicketsWebhook.model_validate(
+                    {**ids, "ingestion_run_id": run_id, "settings": {"time_range_days": DAYS}}
+                )
+                started = time.perf_counter()
+                await post(http, sync.to_wire())
+                running = 0
+                while True:
+                    message = await wait_for(
+                        received, {"running", "completed", "failed"}, "ticket_ingestion"
+                    )
+                    if message["status"] == "running":
+                        running += 1
+                        continue
+                    break
+                elapsed = time.perf_counter() - started
+        finally:
+            await service.stop()
+    return message.get("records_processed", 0) / elapsed, message, running
+
+
+async def main() -> None:
+    """Measure both, print the figures and the RESULT line."""
+    # The service's JSON logs, at WARNING so the figures stay readable.
+    configure_logging("itsm-sync-bench", level="WARNING")
+    async with fake_jira() as base_url:
+        before = await rate_limited(base_url)
+        ceiling, baseline_429 = await baseline(base_url)
+        await asyncio.sleep(1.0)
+        middle = await rate_limited(base_url)
+        value, final, running = await itsm_sync_import(base_url)
+        import_429 = await rate_limited(base_url) - middle
+    print(
+        f"jira_import: {ISSUES} issues over {DAYS} days, burst limit {RATE_LIMIT} req/s, "
+        f"pages of {PAGE_SIZE}"
+    )
+    print(f"  baseline (bare httpx paging loop): {ceiling:.0f} issues/s, 429s={baseline_429}")
+    print(
+        f"  itsm-sync import: {value:.0f} issues/s, status={final['status']}, "
+        f"records_processed={final.get('records_processed')}, "
+        f"records_failed={final.get('records_failed')}, running messages={running}, "
+        f"429s absorbed={import_429} (before baseline: {before})"
+    )
+    assert final["status"] == "completed", final
+    assert final.get("records_processed") == ISSUES, final
+    assert final.get("records_failed") == 0, final
+    print(
+        f"RESULT jira_import value={value:.1f} baseline={ceiling:.1f} "
+        f"ratio={value / ceiling:.3f} unit=issues/s"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
