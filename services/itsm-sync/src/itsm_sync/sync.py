@@ -131,8 +131,7 @@ class SyncJob:
             await self._complete()
             return
         try:
-            pending = asyncio.create_task(self._fetch(client, token))
-            page = await pending
+            page = await self._fetch(client, token)
         except JiraBadRequest:
             if not resumed:
                 raise
