@@ -14,7 +14,6 @@ import structlog
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitBroker, RabbitQueue
-from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.schemas import Channel
 from faststream.specification import AsyncAPI
 from redis.asyncio import Redis
@@ -26,7 +25,7 @@ from status_consumer.applier import BatchApplier, MessageFailed
 from status_consumer.batcher import GroupCommitter, ShuttingDown
 from status_consumer.config import Settings
 from status_consumer.deadletter import DeadLetters
-from status_consumer.handling import dead_letter_middleware, decode_status
+from status_consumer.handling import CURRENT_DELIVERY, dead_letter_middleware, decode_status
 from status_consumer.health import routes
 from store import prune_receipts
 
@@ -80,9 +79,9 @@ def create_app(settings: Settings) -> AsgiFastStream:
     )
 
     @subscriber
-    async def on_status(body: StatusMessage, message: RabbitMessage) -> None:
+    async def on_status(body: StatusMessage) -> None:
         """Apply one status message (verification, ticket_ingestion or sync)."""
-        raw = message.raw_message
+        raw = CURRENT_DELIVERY.get()
         if runtime.committer is None:
             return  # not started: stays unacknowledged
         try:
@@ -92,12 +91,16 @@ def create_app(settings: Settings) -> AsgiFastStream:
         except MessageFailed as exc:
             await dead.failed(raw, str(exc))
             return
-        await message.ack()
+        await raw.ack()
 
     @contextlib.asynccontextmanager
     async def lifespan(**_: Any) -> AsyncIterator[None]:
         engine = create_async_engine(
-            settings.database_url, pool_pre_ping=True, pool_size=4, max_overflow=4
+            # No pre-ping (a round trip per batch): a dead connection fails its batch as an
+            # outage, SQLAlchemy discards it, and the retry gets a fresh one.
+            settings.database_url,
+            pool_size=4,
+            max_overflow=4,
         )
         redis = Redis.from_url(settings.redis_url)
         publisher = EventPublisher(redis, prefix=settings.events_key_prefix)

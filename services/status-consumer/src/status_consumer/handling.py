@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
 
@@ -15,6 +16,9 @@ from status_consumer.deadletter import DeadLetters
 from status_consumer.metrics import MESSAGES
 
 log = structlog.get_logger(__name__)
+# The raw delivery being handled. A context variable set by the middleware instead of FastStream's
+# `Context()` injection, which resolves in a worker thread: a thread hop per message.
+CURRENT_DELIVERY: ContextVar[AbstractIncomingMessage] = ContextVar("current_delivery")
 
 
 async def decode_status(message: StreamMessage[Any]) -> StatusMessage:
@@ -23,9 +27,13 @@ async def decode_status(message: StreamMessage[Any]) -> StatusMessage:
 
 
 def dead_letter_middleware(dead: DeadLetters) -> type[BaseMiddleware]:
-    """A broker middleware that dead-letters messages the decoder rejected, and acks them."""
+    """Broker middleware: exposes the delivery to the handler; dead-letters undecodable ones."""
 
     class DeadLetterInvalid(BaseMiddleware):
+        async def on_receive(self) -> None:
+            if isinstance(self.msg, AbstractIncomingMessage):
+                CURRENT_DELIVERY.set(self.msg)
+
         async def after_processed(
             self,
             exc_type: type[BaseException] | None = None,
