@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -21,6 +22,7 @@ from connections_api.testing import (
     Receiver,
     start_receiver,
 )
+from rita_testing import asyncpg_dsn
 
 
 @pytest.fixture
@@ -65,6 +67,14 @@ async def api_factory(
             "reaper_interval": 0.2,
             "db_pool_size": 5,
         }
+        # Tests share one database: webhooks an earlier test's app left queued are not ours.
+        conn = await asyncpg.connect(asyncpg_dsn(rita_database_url))
+        try:
+            await conn.execute(
+                "UPDATE webhook_outbox SET status = 'failed' WHERE status = 'pending'"
+            )
+        finally:
+            await conn.close()
         settings = Settings(**{**values, **overrides})
         app = create_app(settings)
         manager = LifespanManager(app)

@@ -103,9 +103,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(data_sources.router, prefix="/api")
-    app.include_router(events_token.router, prefix="/api")
+    app.include_router(data_sources.router)
+    app.include_router(events_token.router)
     if settings.auth_dev_mode:
-        app.include_router(dev.router, prefix="/api")
+        app.include_router(dev.router)
     app.add_middleware(MetricsMiddleware)
     return app

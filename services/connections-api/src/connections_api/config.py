@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     auth_audience: str | None = None
     auth_dev_mode: bool = False
     sync_webhook_url: str = "http://127.0.0.1:8003/webhook"
-    sync_webhook_secret: str
+    sync_webhook_secret: str = ""
     sync_webhook_auth: str = ""
     jira_allowed_private_hosts: str = ""
     stale_run_timeout: float = Field(default=1800, gt=0)
@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     def _auth_configured(self) -> Self:
         if not self.auth_jwt_secret and not self.auth_jwks_url:
             raise ValueError("AUTH_JWT_SECRET is required (or set AUTH_JWKS_URL)")
+        if not self.sync_webhook_secret:
+            raise ValueError("SYNC_WEBHOOK_SECRET is required")
         if not self.sync_webhook_secret.startswith("whsec_"):
             raise ValueError("SYNC_WEBHOOK_SECRET must be a Standard Webhooks secret (whsec_...)")
         return self

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import httpx
@@ -56,13 +56,17 @@ class Receiver:
         ]
 
 
-async def serve(app: Starlette) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+async def serve(
+    app: Any, *, lifespan: Literal["on", "off"] = "off"
+) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", log_level="warning")
+        uvicorn.Config(
+            app, log_config=None, access_log=False, lifespan=lifespan, log_level="warning"
+        )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
     deadline = time.monotonic() + 10

@@ -93,7 +93,7 @@ class WebhookSender:
         webhook_id = new_webhook_id()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(attempts) | stop_after_delay(max_seconds),
-            wait=wait_exponential_jitter(initial=0.2, max=2.0),
+            wait=wait_exponential_jitter(multiplier=0.2, max=2.0),
             retry=retry_if_exception_type(RetryableDelivery),
             reraise=True,
         )

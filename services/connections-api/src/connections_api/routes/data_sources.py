@@ -29,7 +29,7 @@ _problem: dict[str, Any] = {
     "description": "Problem details (RFC 9457)",
 }
 router = APIRouter(
-    prefix="/data-sources",
+    prefix="/api/data-sources",
     tags=["data-sources"],
     responses={401: _problem, 404: _problem, 422: _problem},
 )

@@ -9,7 +9,7 @@ from connections_api.devtoken import DEV_TOKEN_TTL_SECONDS, dev_principal, mint_
 from connections_api.errors import Unavailable
 from connections_api.schemas import DevTokenRequest, TokenResponse
 
-router = APIRouter(prefix="/dev", tags=["dev"])
+router = APIRouter(prefix="/api/dev", tags=["dev"])
 
 
 @router.post("/token")

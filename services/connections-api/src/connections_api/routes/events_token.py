@@ -16,7 +16,7 @@ _problem: dict[str, Any] = {
     "content": {PROBLEM_JSON: {}},
     "description": "Problem details (RFC 9457)",
 }
-router = APIRouter(prefix="/events", tags=["events"], responses={401: _problem, 503: _problem})
+router = APIRouter(prefix="/api/events", tags=["events"], responses={401: _problem, 503: _problem})
 
 
 @router.post("/token")
