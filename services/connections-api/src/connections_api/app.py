@@ -20,6 +20,7 @@ from connections_api.reaper import reap_forever
 from connections_api.relay import OutboxRelay
 from connections_api.routes import data_sources, dev, events_token, health
 from connections_api.state import AppState
+from connections_api.tokens import CachingVerifier
 from connections_api.webhooks import WebhookSender, WebhookTarget
 from events import EventPublisher
 from rita_auth import JwtVerifier
@@ -45,6 +46,12 @@ def build_state(settings: Settings) -> AppState:
         limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
         follow_redirects=False,
     )
+    verifier = JwtVerifier(
+        secret=settings.auth_jwt_secret,
+        jwks_url=settings.auth_jwks_url,
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+    )
     target = WebhookTarget(
         url=settings.sync_webhook_url,
         secret=settings.sync_webhook_secret,
@@ -55,15 +62,15 @@ def build_state(settings: Settings) -> AppState:
         settings=settings,
         engine=engine,
         sessions=async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False),
+        # Reads are single statements: autocommit saves the BEGIN and COMMIT round trips.
+        read_sessions=async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession
+        ),
         redis=redis,
         http=http,
         publisher=EventPublisher(redis, prefix=settings.events_key_prefix),
-        verifier=JwtVerifier(
-            secret=settings.auth_jwt_secret,
-            jwks_url=settings.auth_jwks_url,
-            issuer=settings.auth_issuer,
-            audience=settings.auth_audience,
-        ),
+        verifier=verifier,
+        tokens=CachingVerifier(verifier),
         sender=WebhookSender(http, target),
     )
 

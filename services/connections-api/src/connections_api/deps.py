@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from connections_api.errors import Forbidden, Unauthorized
 from connections_api.state import AppState
-from connections_api.uow import Unit, app_state, unit_of_work
+from connections_api.uow import Unit, app_state, read_session, unit_of_work
 from contracts import Principal
 from rita_auth import InvalidToken
 
@@ -22,6 +23,13 @@ async def _unit(state: StateDep) -> AsyncIterator[Unit]:
     async for unit in unit_of_work(state):
         yield unit
 
+
+async def _read(state: StateDep) -> AsyncIterator[AsyncSession]:
+    async for session in read_session(state):
+        yield session
+
+
+ReadDep = Annotated[AsyncSession, Depends(_read)]
 
 # scope="function": commit (and publish) before the response is sent, so a client that reads
 # after a 2xx sees the change, and a failed commit is an error response, not a lost write.
@@ -36,7 +44,7 @@ async def current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Send Authorization: Bearer <token>")
     try:
-        return await state.verifier.verify_async(credentials.credentials)
+        return await state.tokens.verify(credentials.credentials)
     except InvalidToken as exc:
         raise Unauthorized(str(exc)) from None
 

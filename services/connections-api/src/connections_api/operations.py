@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from connections_api.errors import (
     CannotEnable,
@@ -52,10 +53,10 @@ _URL_KEYS = ("base_url", "instance_url")
 
 
 async def load(
-    unit: Unit, principal: Principal, connection_id: UUID, *, lock: bool = False
+    session: AsyncSession, principal: Principal, connection_id: UUID, *, lock: bool = False
 ) -> DataSourceConnection:
     """The caller's tenant's connection, or 404 (another tenant's id is simply not found)."""
-    row = await get_connection(unit.session, principal.tenant_id, connection_id, for_update=lock)
+    row = await get_connection(session, principal.tenant_id, connection_id, for_update=lock)
     if row is None:
         raise NotFound("No such data source")
     return row
@@ -107,14 +108,14 @@ async def verify(
     state: AppState, unit: Unit, principal: Principal, connection_id: UUID, body: VerifyRequest
 ) -> DataSourceConnection:
     """Store settings, mark verifying, send the credentials once; 502 if undeliverable."""
-    row = await load(unit, principal, connection_id)
+    row = await load(unit.session, principal, connection_id)
     kind = DataSourceType(row.type)
     credentials_model = credentials_model_for(kind)
     if credentials_model is None:
         raise UnsupportedType(f"Connections of type {kind.value} cannot be verified here")
     settings = await valid_settings(state, kind, body.settings)
     credentials = _validate(credentials_model, body.credentials, "credentials")
-    row = await load(unit, principal, connection_id, lock=True)
+    row = await load(unit.session, principal, connection_id, lock=True)
     if row.status == ConnectionStatus.SYNCING:
         raise SyncInProgress("Cancel or wait for the ticket import first")
     changed = await update_connection(
@@ -166,7 +167,7 @@ async def sync_tickets(
     unit: Unit, principal: Principal, connection_id: UUID, time_range_days: int
 ) -> IngestionRun:
     """Create a pending run, mark the connection syncing, queue `sync_tickets` (one transaction)."""
-    row = await load(unit, principal, connection_id, lock=True)
+    row = await load(unit.session, principal, connection_id, lock=True)
     kind = DataSourceType(row.type)
     if kind not in TICKET_SYNC_TYPES:
         raise UnsupportedType("Ticket import supports servicenow and jira_itsm connections only")
@@ -214,7 +215,7 @@ async def sync_tickets(
 
 async def cancel_ingestion(unit: Unit, principal: Principal, connection_id: UUID) -> IngestionRun:
     """End the active run as cancelled, connection idle, queue `cancel_ingestion`."""
-    row = await load(unit, principal, connection_id, lock=True)
+    row = await load(unit.session, principal, connection_id, lock=True)
     run = await active_run(unit.session, principal.tenant_id, connection_id)
     ended = None
     if run is not None:
@@ -243,7 +244,7 @@ async def patch(
     state: AppState, unit: Unit, principal: Principal, connection_id: UUID, body: ConnectionPatch
 ) -> DataSourceConnection:
     """Name, description, merged settings, config; `enabled` may only be turned off."""
-    row = await load(unit, principal, connection_id, lock=True)
+    row = await load(unit.session, principal, connection_id, lock=True)
     given = body.model_fields_set
     values: dict[str, Any] = {}
     if "name" in given:

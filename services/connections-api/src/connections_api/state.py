@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connections_api.config import Settings
 from connections_api.metrics import EVENTS_PUBLISHED
+from connections_api.tokens import CachingVerifier
 from connections_api.webhooks import WebhookSender
 from events import EventPublisher, OutgoingEvent
 from rita_auth import JwtVerifier
@@ -26,10 +27,12 @@ class AppState:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
     redis: Redis
     http: httpx.AsyncClient
     publisher: EventPublisher
     verifier: JwtVerifier
+    tokens: CachingVerifier
     sender: WebhookSender
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 

@@ -55,6 +55,12 @@ class Unit:
         await self.session.rollback()
 
 
+async def read_session(state: AppState) -> AsyncIterator[AsyncSession]:
+    """A session on autocommit connections for reads: no BEGIN/COMMIT round trips."""
+    async with state.read_sessions() as session:
+        yield session
+
+
 async def unit_of_work(state: AppState) -> AsyncIterator[Unit]:
     """Yield a unit; commit on success, roll back on error."""
     async with state.sessions() as session:
@@ -67,7 +73,7 @@ async def unit_of_work(state: AppState) -> AsyncIterator[Unit]:
         await unit.commit()
 
 
-def app_state(request: Request) -> AppState:
+async def app_state(request: Request) -> AppState:
     """The process's shared state."""
     state: AppState = request.app.state.rita
     return state
