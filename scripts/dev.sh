@@ -12,9 +12,11 @@ bash scripts/migrate.sh
 mkdir -p .dev
 procfile=.dev/Procfile
 : >"$procfile"
+# honcho hands out its own PORT values (5000, 5100, ...): pin each service to its default port.
+declare -A ports=([connections-api]=8000 [sse-gateway]=8001 [status-consumer]=8002 [itsm-sync]=8003 [fake-jira]=8004)
 for dir in services/*/; do
   name=$(basename "$dir")
-  [ -f "$dir/pyproject.toml" ] && echo "$name: uv run $name" >>"$procfile"
+  [ -f "$dir/pyproject.toml" ] && echo "$name: PORT=${ports[$name]:-} exec uv run $name" >>"$procfile"
 done
 [ -f web/package.json ] && echo "web: cd web && npm run dev -- --port 8080 --strictPort" >>"$procfile"
 if [ ! -s "$procfile" ]; then
