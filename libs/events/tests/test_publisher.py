@@ -8,7 +8,13 @@ import pytest
 import redis.asyncio as aioredis
 
 from contracts import EventName, tenant_events_key
-from events import EventPublisher, OutgoingEvent, decode_channel_message, decode_stream_entry
+from events import (
+    EventPublisher,
+    JsonText,
+    OutgoingEvent,
+    decode_channel_message,
+    decode_stream_entry,
+)
 
 
 @pytest.fixture
@@ -71,3 +77,16 @@ async def test_stream_is_capped_to_the_replay_window(
     # MAXLEN ~ trims whole radix-tree nodes: the length stays near the cap, never at 500.
     assert 10 <= length < 500
     await asyncio.sleep(0)
+
+
+async def test_pre_serialised_json_text_is_published_as_is(
+    redis_client: aioredis.Redis, redis_prefix: str
+) -> None:
+    tenant = uuid.uuid4()
+    publisher = EventPublisher(redis_client, prefix=redis_prefix)
+    text = JsonText('{"id": "r1", "records_processed": 7}')
+    await publisher.publish_many([OutgoingEvent(tenant, EventName.INGESTION_RUN_UPDATE, text)])
+    await publisher.publish(tenant, EventName.INGESTION_RUN_UPDATE, text)
+    entries = await redis_client.xrange(tenant_events_key(tenant, redis_prefix)) or []
+    assert [(f or {})[b"data"] for _i, f in entries] == [text.encode()] * 2
+    assert decode_stream_entry(*entries[0]).data == {"id": "r1", "records_processed": 7}

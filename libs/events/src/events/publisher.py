@@ -31,15 +31,27 @@ return id
 """
 
 
+class JsonText(str):
+    """A public row already serialised as one JSON object (e.g. built by PostgreSQL): sent as is.
+
+    Saves a parse and a dump per event for a caller that already holds the text; the caller
+    vouches that it is a JSON object (the channel message embeds it verbatim).
+    """
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class OutgoingEvent:
     """One event for one tenant; `data` is the public row."""
 
     tenant_id: UUID | str
     event: EventName
-    data: BaseModel | Mapping[str, Any]
+    data: BaseModel | Mapping[str, Any] | JsonText
 
     def data_json(self) -> str:
+        if isinstance(self.data, JsonText):
+            return str(self.data)
         if isinstance(self.data, BaseModel):
             return self.data.model_dump_json()
         return json.dumps(self.data, separators=(",", ":"), default=str)
@@ -65,7 +77,10 @@ class EventPublisher:
         return keys, [self._maxlen, item.event.value, now_ms, item.data_json()]
 
     async def publish(
-        self, tenant_id: UUID | str, event: EventName, data: BaseModel | Mapping[str, Any]
+        self,
+        tenant_id: UUID | str,
+        event: EventName,
+        data: BaseModel | Mapping[str, Any] | JsonText,
     ) -> str:
         """Publish one event; returns its id (the stream entry id)."""
         keys, args = self._args(OutgoingEvent(tenant_id, event, data), int(time.time() * 1000))

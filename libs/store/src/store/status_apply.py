@@ -5,7 +5,7 @@ statements; every guard (tenant, terminal run, `verifying`, counters never lower
 in the SQL, so a redelivered or reordered message is harmless. Messages that target the same row
 inside one batch are folded in Python first (`store.status_fold`) so the batch gives the same
 result as applying its messages one by one, in order. The caller commits, then publishes
-`BatchResult.connections` / `.runs` as events.
+`BatchResult.connection_rows` / `.run_rows` (public JSON built by PostgreSQL) as events.
 """
 
 from __future__ import annotations
@@ -44,14 +44,37 @@ class TenantMismatch:
     row_tenant_id: UUID
 
 
+@dataclass(frozen=True, slots=True)
+class PublicRow:
+    """A changed row: its keys and its public JSON object text (the event's data)."""
+
+    id: UUID
+    tenant_id: UUID
+    json: str
+
+
 @dataclass(slots=True)
 class BatchResult:
     """What a batch changed: the final public rows to publish, and what it skipped."""
 
-    connections: list[ConnectionPublic] = field(default_factory=list)
-    runs: list[IngestionRunPublic] = field(default_factory=list)
+    connection_rows: list[PublicRow] = field(default_factory=list)
+    run_rows: list[PublicRow] = field(default_factory=list)
     duplicates: int = 0
     mismatches: list[TenantMismatch] = field(default_factory=list)
+
+    @property
+    def connections(self) -> list[ConnectionPublic]:
+        """The changed connections as models (parsed on demand: the consumer needs only JSON)."""
+        return [ConnectionPublic.model_validate_json(r.json) for r in self.connection_rows]
+
+    @property
+    def runs(self) -> list[IngestionRunPublic]:
+        """The changed runs as models (parsed on demand)."""
+        return [IngestionRunPublic.model_validate_json(r.json) for r in self.run_rows]
+
+
+# Changed rows by (id, tenant) → public JSON; a later statement's row replaces an earlier one's.
+Changed = dict[Key, str]
 
 
 async def _fresh_messages(
@@ -81,10 +104,10 @@ def _json(value: dict[str, Any] | None) -> str | None:
 
 async def _apply_verifications(
     conn: AsyncConnection, messages: list[VerificationMessage]
-) -> set[Key]:
+) -> Changed:
     folded = fold_verifications(messages)
     if not folded:
-        return set()
+        return {}
     rows = await conn.execute(
         q.UPDATE_VERIFICATIONS,
         {
@@ -96,16 +119,16 @@ async def _apply_verifications(
             "errors": [m.error for m in folded],
         },
     )
-    return {(r[0], r[1]) for r in rows}
+    return {(r.id, r.tenant_id): r.json for r in rows}
 
 
 async def _apply_runs(
     conn: AsyncConnection, messages: list[TicketIngestionMessage]
-) -> tuple[set[Key], set[Key]]:
+) -> tuple[Changed, Changed]:
     """Returns (changed runs, changed connections)."""
     deltas = fold_runs(messages)
     if not deltas:
-        return set(), set()
+        return {}, {}
     rows = (
         await conn.execute(
             q.UPDATE_RUNS,
@@ -125,7 +148,7 @@ async def _apply_runs(
             },
         )
     ).all()
-    changed_runs = {(r.id, r.tenant_id) for r in rows}
+    changed_runs = {(r.id, r.tenant_id): r.json for r in rows}
     # The latest ending per connection decides its `last_sync_*` (several runs may end at once).
     ended: dict[Key, Any] = {}
     for r in rows:
@@ -135,7 +158,7 @@ async def _apply_runs(
         if key not in ended or r.completed_at >= ended[key].completed_at:
             ended[key] = r
     if not ended:
-        return changed_runs, set()
+        return changed_runs, {}
     ends = list(ended.values())
     conns = await conn.execute(
         q.END_RUN_CONNECTIONS,
@@ -148,12 +171,12 @@ async def _apply_runs(
             "reverify": [reverify_error(e.error_message) if e.credential else None for e in ends],
         },
     )
-    return changed_runs, {(r[0], r[1]) for r in conns}
+    return changed_runs, {(r.id, r.tenant_id): r.json for r in conns}
 
 
-async def _apply_syncs(conn: AsyncConnection, messages: list[SyncMessage]) -> set[Key]:
+async def _apply_syncs(conn: AsyncConnection, messages: list[SyncMessage]) -> Changed:
     # Knowledge-source sync messages are rare: one guarded statement each, in order.
-    changed: set[Key] = set()
+    changed: Changed = {}
     for m in messages:
         terminal = m.status != "sync_started"
         row = (
@@ -171,15 +194,15 @@ async def _apply_syncs(conn: AsyncConnection, messages: list[SyncMessage]) -> se
             )
         ).first()
         if row is not None:
-            changed.add((row[0], row[1]))
+            changed[(row.id, row.tenant_id)] = row.json
     return changed
 
 
 async def _mismatches(
-    conn: AsyncConnection, kind: str, wanted: set[Key], changed: set[Key]
+    conn: AsyncConnection, kind: str, wanted: set[Key], changed: Changed
 ) -> list[TenantMismatch]:
     """Keys that matched no row: those whose row exists under another tenant."""
-    missing = wanted - changed
+    missing = wanted - changed.keys()
     if not missing:
         return []
     sql = q.CONNECTION_TENANTS if kind == "connection" else q.RUN_TENANTS
@@ -208,9 +231,11 @@ async def apply_status_batch(
     tickets = [m for m in kept if isinstance(m, TicketIngestionMessage)]
     syncs = [m for m in kept if isinstance(m, SyncMessage)]
 
+    # Statement order matters: a connection changed twice keeps the later statement's JSON.
     changed_conns = await _apply_verifications(conn, verifications)
     changed_runs, ended_conns = await _apply_runs(conn, tickets)
-    changed_conns |= ended_conns | await _apply_syncs(conn, syncs)
+    changed_conns |= ended_conns
+    changed_conns |= await _apply_syncs(conn, syncs)
 
     conn_keys = {(m.connection_id, m.tenant_id) for m in verifications}
     conn_keys |= {(m.connection_id, m.tenant_id) for m in syncs}
@@ -218,21 +243,39 @@ async def apply_status_batch(
     mismatches = await _mismatches(conn, "connection", conn_keys, changed_conns)
     mismatches += await _mismatches(conn, "ingestion_run", run_keys, changed_runs)
 
+    if republish is not None and any(republish):
+        await _add_republished(conn, messages, republish, changed_runs, changed_conns)
+    return BatchResult(_rows(changed_conns), _rows(changed_runs), duplicates, mismatches)
+
+
+def _rows(changed: Changed) -> list[PublicRow]:
+    return [PublicRow(key[0], key[1], text) for key, text in changed.items()]
+
+
+async def _add_republished(
+    conn: AsyncConnection,
+    messages: Sequence[StatusMessage],
+    republish: Sequence[bool],
+    runs: Changed,
+    connections: Changed,
+) -> None:
+    """Add the current rows named by redelivered messages (an event lost to a crash between
+    commit and publish is sent again)."""
     extra_conns: set[Key] = set()
     extra_runs: set[Key] = set()
-    for i, m in enumerate(messages):
-        if republish is not None and republish[i]:
-            if isinstance(m, TicketIngestionMessage):
-                extra_runs.add((m.ingestion_run_id, m.tenant_id))
-            elif isinstance(m, VerificationMessage | SyncMessage):
-                extra_conns.add((m.connection_id, m.tenant_id))
-    runs = await q.load_runs(conn, changed_runs | extra_runs)
-    # A republished run brings its connection along (its end may have changed both).
-    extra_conns |= {
-        (r.connection_id, r.tenant_id) for r in runs if (r.id, r.tenant_id) in extra_runs
-    }
-    connections = await q.load_connections(conn, changed_conns | extra_conns)
-    return BatchResult(connections, runs, duplicates, mismatches)
+    for m, again in zip(messages, republish, strict=True):
+        if not again:
+            continue
+        if isinstance(m, TicketIngestionMessage):
+            extra_runs.add((m.ingestion_run_id, m.tenant_id))
+        else:
+            extra_conns.add((m.connection_id, m.tenant_id))
+    for row in await q.select_public(conn, "ingestion_run", extra_runs):
+        runs[(row.id, row.tenant_id)] = row.json
+        # A republished run brings its connection along (its end may have changed both).
+        extra_conns.add((row.connection_id, row.tenant_id))
+    for row in await q.select_public(conn, "connection", extra_conns - connections.keys()):
+        connections[(row.id, row.tenant_id)] = row.json
 
 
 async def prune_receipts(conn: AsyncConnection, older_than: timedelta = timedelta(days=7)) -> int:

@@ -1,25 +1,63 @@
 """The SQL of `store.status_apply`: set-based, guarded, one statement per kind of change.
 
 Arrays travel as `unnest(...)` parameters (one round trip for a whole batch); JSON travels as text
-and is cast in SQL. Every statement matches on id AND tenant_id.
+and is cast in SQL. Every statement matches on id AND tenant_id. Each UPDATE returns the changed
+row's public JSON (`public_json`), built by PostgreSQL from exactly the fields of the public model:
+no follow-up SELECT, and no per-row pydantic work in the consumer, which passes the text on to
+Redis as the event's data.
 """
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Collection
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import ConnectionPublic, IngestionRunPublic
+
+# RFC 3339 in UTC whatever the session's TimeZone (pydantic parses it back to the same instant).
+_ISO_UTC = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
+
+
+def _is_datetime(annotation: Any) -> bool:
+    if annotation is datetime:
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return datetime in typing.get_args(annotation)
+    return False
+
+
+def public_json(alias: str, model: type[BaseModel]) -> str:
+    """SQL for the public JSON text of the row `alias`: the model's fields, nothing else.
+
+    Built from the model so that a column added to the table (a secret, say) is never published;
+    the table's column names are the public field names (`ingestion_runs.metadata` included).
+    """
+    pairs = []
+    for name, field in model.model_fields.items():
+        value = f'{alias}."{name}"'
+        if _is_datetime(field.annotation):
+            value = f"to_char({value} AT TIME ZONE 'UTC', '{_ISO_UTC}')"
+        pairs.append(f"'{name}', {value}")
+    return f"json_build_object({', '.join(pairs)})::text"
+
+
+CONNECTION_JSON = public_json("c", ConnectionPublic)
+RUN_JSON = public_json("r", IngestionRunPublic)
 
 INSERT_RECEIPTS = sa.text(
     "INSERT INTO status_message_receipts (message_id) "
     "SELECT unnest(CAST(:ids AS text[])) ON CONFLICT DO NOTHING RETURNING message_id"
 )
 
-UPDATE_VERIFICATIONS = sa.text("""
+UPDATE_VERIFICATIONS = sa.text(f"""
 UPDATE data_source_connections AS c SET
     status = 'idle',
     enabled = v.success,
@@ -34,10 +72,10 @@ FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:success AS boo
             CAST(:options AS text[]), CAST(:ts AS timestamptz[]), CAST(:errors AS text[]))
      AS v(id, tenant_id, success, options, ts, error)
 WHERE c.id = v.id AND c.tenant_id = v.tenant_id AND c.status = 'verifying'
-RETURNING c.id, c.tenant_id
-""")
+RETURNING c.id, c.tenant_id, {CONNECTION_JSON} AS json
+""")  # noqa: S608 - only constant SQL fragments are interpolated
 
-UPDATE_RUNS = sa.text("""
+UPDATE_RUNS = sa.text(f"""
 UPDATE ingestion_runs AS r SET
     status = COALESCE(v.terminal, 'running'),
     records_processed = GREATEST(r.records_processed, v.processed),
@@ -60,8 +98,8 @@ FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:processed AS i
           error, detail, credential)
 WHERE r.id = v.id AND r.tenant_id = v.tenant_id AND r.status IN ('pending', 'running')
 RETURNING r.id, r.tenant_id, r.connection_id, v.terminal, r.completed_at, r.error_message,
-          v.credential
-""")
+          v.credential, {RUN_JSON} AS json
+""")  # noqa: S608 - only constant SQL fragments are interpolated
 
 # A run ended: its connection leaves `syncing` (unless another run is active) and, if this is
 # the latest ending it has heard of, records it as the last sync.
@@ -85,10 +123,10 @@ FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:statuses AS te
             CAST(:ts AS timestamptz[]), CAST(:errors AS text[]), CAST(:reverify AS text[]))
      AS v(id, tenant_id, status, ts, error, reverify)
 WHERE c.id = v.id AND c.tenant_id = v.tenant_id AND ({_FRESH} OR {_IDLE})
-RETURNING c.id, c.tenant_id
+RETURNING c.id, c.tenant_id, {CONNECTION_JSON} AS json
 """)  # noqa: S608 - only constant SQL fragments are interpolated
 
-UPDATE_SYNC = sa.text("""
+UPDATE_SYNC = sa.text(f"""
 WITH v AS (
     SELECT CAST(:id AS uuid) AS id, CAST(:tenant AS uuid) AS tenant_id,
            CAST(:status AS text) AS status, CAST(:terminal AS boolean) AS terminal,
@@ -109,8 +147,8 @@ WHERE c.id = v.id AND c.tenant_id = v.tenant_id
       (v.status, CASE WHEN v.terminal THEN v.ts ELSE c.last_sync_at END,
        CASE WHEN v.terminal THEN v.last_status ELSE c.last_sync_status END,
        CASE WHEN v.terminal THEN v.error ELSE c.last_sync_error END)
-RETURNING c.id, c.tenant_id
-""")
+RETURNING c.id, c.tenant_id, {CONNECTION_JSON} AS json
+""")  # noqa: S608 - only constant SQL fragments are interpolated
 
 CONNECTION_TENANTS = sa.text(
     "SELECT id, tenant_id FROM data_source_connections WHERE id = ANY(CAST(:ids AS uuid[]))"
@@ -118,38 +156,24 @@ CONNECTION_TENANTS = sa.text(
 RUN_TENANTS = sa.text(
     "SELECT id, tenant_id FROM ingestion_runs WHERE id = ANY(CAST(:ids AS uuid[]))"
 )
+# Only constant SQL fragments are interpolated.
 _SELECT_CONNECTIONS = sa.text(
-    "SELECT * FROM data_source_connections WHERE id = ANY(CAST(:ids AS uuid[]))"
+    f"SELECT c.id, c.tenant_id, {CONNECTION_JSON} AS json FROM data_source_connections AS c"  # noqa: S608
+    " WHERE c.id = ANY(CAST(:ids AS uuid[]))"
 )
-# The column is `metadata`, exactly the public field name.
-_SELECT_RUNS = sa.text("SELECT * FROM ingestion_runs WHERE id = ANY(CAST(:ids AS uuid[]))")
+_SELECT_RUNS = sa.text(
+    f"SELECT r.id, r.tenant_id, r.connection_id, {RUN_JSON} AS json FROM ingestion_runs AS r"  # noqa: S608
+    " WHERE r.id = ANY(CAST(:ids AS uuid[]))"
+)
 
 
-async def load_connections(
-    conn: AsyncConnection, keys: Collection[tuple[UUID, UUID]]
-) -> list[ConnectionPublic]:
-    """Public rows of these (id, tenant) connections, as they are now in this transaction."""
+async def select_public(
+    conn: AsyncConnection, kind: str, keys: Collection[tuple[UUID, UUID]]
+) -> list[sa.Row[Any]]:
+    """(id, tenant_id, json[, connection_id]) of these (id, tenant) rows as they are now."""
     if not keys:
         return []
-    rows = await conn.execute(_SELECT_CONNECTIONS, {"ids": [k[0] for k in keys]})
+    sql = _SELECT_CONNECTIONS if kind == "connection" else _SELECT_RUNS
+    rows = await conn.execute(sql, {"ids": [k[0] for k in keys]})
     wanted = set(keys)
-    return [
-        ConnectionPublic.model_validate(dict(r._mapping))
-        for r in rows
-        if (r.id, r.tenant_id) in wanted
-    ]
-
-
-async def load_runs(
-    conn: AsyncConnection, keys: Collection[tuple[UUID, UUID]]
-) -> list[IngestionRunPublic]:
-    """Public rows of these (id, tenant) runs, as they are now in this transaction."""
-    if not keys:
-        return []
-    rows = await conn.execute(_SELECT_RUNS, {"ids": [k[0] for k in keys]})
-    wanted = set(keys)
-    return [
-        IngestionRunPublic.model_validate(dict(r._mapping))
-        for r in rows
-        if (r.id, r.tenant_id) in wanted
-    ]
+    return [r for r in rows if (r.id, r.tenant_id) in wanted]

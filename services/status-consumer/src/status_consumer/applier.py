@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
 
 from contracts import EventName
-from events import EventPublisher, OutgoingEvent
+from events import EventPublisher, JsonText, OutgoingEvent
 from status_consumer.batcher import Pending, ShuttingDown
 from status_consumer.faults import is_outage
 from status_consumer.metrics import (
@@ -115,11 +115,14 @@ class BatchApplier:
         _resolve(batch, None)
 
     async def _publish(self, result: BatchResult) -> None:
+        # The rows' public JSON comes from PostgreSQL (RETURNING): passed on without a re-parse.
         events = [
-            OutgoingEvent(r.tenant_id, EventName.INGESTION_RUN_UPDATE, r) for r in result.runs
+            OutgoingEvent(r.tenant_id, EventName.INGESTION_RUN_UPDATE, JsonText(r.json))
+            for r in result.run_rows
         ]
         events += [
-            OutgoingEvent(c.tenant_id, EventName.DATA_SOURCE_UPDATE, c) for c in result.connections
+            OutgoingEvent(c.tenant_id, EventName.DATA_SOURCE_UPDATE, JsonText(c.json))
+            for c in result.connection_rows
         ]
         if not events:
             return
@@ -131,8 +134,8 @@ class BatchApplier:
             # The state is committed; a broken event must not block the queue.
             log.error("events_publish_failed", error=type(exc).__name__, count=len(events))
             return
-        EVENTS.labels(event=EventName.INGESTION_RUN_UPDATE.value).inc(len(result.runs))
-        EVENTS.labels(event=EventName.DATA_SOURCE_UPDATE.value).inc(len(result.connections))
+        EVENTS.labels(event=EventName.INGESTION_RUN_UPDATE.value).inc(len(result.run_rows))
+        EVENTS.labels(event=EventName.DATA_SOURCE_UPDATE.value).inc(len(result.connection_rows))
 
     @staticmethod
     def _record(batch: Sequence[Pending], result: BatchResult, committed: datetime) -> None:
