@@ -13,11 +13,11 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sse_starlette.sse import AppStatus
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from contracts import tenant_events_key
 from observability import metrics_response
@@ -28,7 +28,7 @@ from sse_gateway.config import Settings
 from sse_gateway.frames import StreamId, parse_stream_id, retry_hint
 from sse_gateway.hub import Hub
 from sse_gateway.replay import catch_up
-from sse_gateway.stream import GatewayResponse, event_stream
+from sse_gateway.stream import first_chunk, serve
 
 log = structlog.get_logger(__name__)
 
@@ -76,6 +76,7 @@ class Gateway:
             heartbeat_seconds=settings.GATEWAY_HEARTBEAT_SECONDS,
             lifetime_seconds=settings.GATEWAY_MAX_LIFETIME_SECONDS,
             lifetime_jitter=settings.GATEWAY_LIFETIME_JITTER,
+            send_timeout_seconds=settings.GATEWAY_SEND_TIMEOUT_SECONDS,
         )
         self._head = retry_hint(settings.GATEWAY_RETRY_MS)
 
@@ -117,30 +118,42 @@ class Gateway:
             return problem(400, "invalid_last_event_id", str(exc))
         return tenant, last
 
-    async def events(self, request: Request) -> Response:
-        """`GET /events`: authenticate, catch up from the stream, then stream live events."""
-        admitted = await self._admit(request)
+    async def events(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """`GET /events` (raw ASGI): authenticate, catch up from the stream, then stream."""
+        if scope["method"] not in ("GET", "HEAD"):
+            response: Response = PlainTextResponse(
+                "Method Not Allowed", 405, headers={"Allow": "GET, HEAD"}
+            )
+            await response(scope, receive, send)
+            return
+        admitted = await self._admit(Request(scope))
         if isinstance(admitted, Response):
-            return admitted
+            await admitted(scope, receive, send)
+            return
         tenant, last = admitted
-        if request.method == "HEAD":
-            return Response(media_type="text/event-stream")
+        if scope["method"] == "HEAD":
+            await Response(media_type="text/event-stream")(scope, receive, send)
+            return
         # Subscribe first, then read the stream: live events arriving meanwhile are queued and
         # de-duplicated against the catch-up by id, so the hand-off has no gap and no duplicate.
         sub = self.hub.subscribe(tenant)
         try:
-            first = await catch_up(
+            result = await catch_up(
                 self.redis, tenant_events_key(tenant, self.settings.EVENTS_KEY_PREFIX), last
             )
         except RedisError:
             self.hub.unsubscribe(sub)
-            return self._unavailable("redis_unavailable", "the event source is unavailable")
+            refusal = self._unavailable("redis_unavailable", "the event source is unavailable")
+            await refusal(scope, receive, send)
+            return
         except BaseException:
             self.hub.unsubscribe(sub)
             raise
-        body = event_stream(sub, self.redis, self.settings.EVENTS_KEY_PREFIX, self._head, first)
-        return GatewayResponse(
-            self.hub, sub, body, send_timeout=self.settings.GATEWAY_SEND_TIMEOUT_SECONDS
+        first = first_chunk(sub, self._head, result)
+        del result  # the catch-up frames: not kept for the connection's lifetime
+        prefix = self.settings.EVENTS_KEY_PREFIX
+        await serve(
+            receive, send, hub=self.hub, sub=sub, redis=self.redis, prefix=prefix, first=first
         )
 
     async def healthz(self, _request: Request) -> Response:
@@ -168,18 +181,33 @@ class Gateway:
             await self.redis.aclose()
 
 
-def create_app(settings: Settings) -> tuple[Starlette, Gateway]:
+class GatewayApp:
+    """`/events` goes straight to the gateway; the rest through Starlette.
+
+    A Starlette route keeps its middleware and routing frames alive for as long as the
+    response runs, which is the whole life of an SSE connection: a raw ASGI path saves that
+    memory on every connection.
+    """
+
+    def __init__(self, gateway: Gateway, rest: Starlette) -> None:
+        self.gateway = gateway
+        self.rest = rest
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/events":
+            await self.gateway.events(scope, receive, send)
+        else:
+            await self.rest(scope, receive, send)
+
+
+def create_app(settings: Settings) -> tuple[GatewayApp, Gateway]:
     """Build the ASGI app and the gateway behind it."""
-    # Our own drain sends `reconnect` to every client on SIGTERM; sse-starlette's automatic
-    # drain would cancel the streams before that frame is written.
-    AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]
     gateway = Gateway(settings)
     routes = [
-        Route("/events", gateway.events, methods=["GET"]),
         Route("/healthz", gateway.healthz, methods=["GET"]),
         Route("/readyz", gateway.readyz, methods=["GET"]),
         Route("/metrics", metrics_response, methods=["GET"]),
     ]
-    app = Starlette(routes=routes, lifespan=gateway.lifespan)
-    app.state.gateway = gateway
-    return app, gateway
+    rest = Starlette(routes=routes, lifespan=gateway.lifespan)
+    rest.state.gateway = gateway
+    return GatewayApp(gateway, rest), gateway

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
+from collections.abc import Iterator
 from typing import Any
 
 import structlog
@@ -20,8 +20,9 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_ji
 from contracts import events_channel_pattern, tenant_from_key
 from events import decode_channel_message
 from sse_gateway import metrics
-from sse_gateway.frames import PING, RESUME, Control, Frame, reconnect_frame
+from sse_gateway.frames import RESUME, Control, Frame, reconnect_frame
 from sse_gateway.subscriber import Subscriber
+from sse_gateway.ticker import Ticker
 
 log = structlog.get_logger(__name__)
 
@@ -38,14 +39,19 @@ class Hub:
         heartbeat_seconds: float,
         lifetime_seconds: float,
         lifetime_jitter: float,
+        send_timeout_seconds: float,
     ) -> None:
         self._redis = redis
         self._prefix = prefix
         self._queue_size = queue_size
-        self._heartbeat = heartbeat_seconds
-        self._lifetime = lifetime_seconds
-        self._jitter = lifetime_jitter
         self._tenants: dict[str, set[Subscriber]] = {}
+        self._ticker = Ticker(
+            self.subscribers,
+            lifetime=lifetime_seconds,
+            jitter=lifetime_jitter,
+            heartbeat=heartbeat_seconds,
+            send_timeout=send_timeout_seconds,
+        )
         self.count = 0
         self.connected = False
         self.draining = False
@@ -58,9 +64,7 @@ class Hub:
         self._tenants.setdefault(tenant, set()).add(sub)
         self.count += 1
         metrics.OPEN_CONNECTIONS.inc()
-        # Jittered so that connections opened together do not all reconnect together.
-        lifetime = self._lifetime * (1 - random.random() * self._jitter)  # noqa: S311
-        sub.lifetime_timer = asyncio.get_running_loop().call_later(lifetime, self._expire, sub)
+        self._ticker.add(sub)
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
@@ -73,15 +77,13 @@ class Hub:
             del self._tenants[sub.tenant]
         self.count -= 1
         metrics.OPEN_CONNECTIONS.dec()
-        if sub.lifetime_timer is not None:
-            sub.lifetime_timer.cancel()
-            sub.lifetime_timer = None
+        self._ticker.remove(sub)
+        sub.task = None
 
-    def _expire(self, sub: Subscriber) -> None:
-        sub.lifetime_timer = None
-        if not sub.closing:
-            metrics.LIFETIME_ENDS.inc()
-        sub.close(reconnect_frame("lifetime"))
+    def subscribers(self) -> Iterator[Subscriber]:
+        """Every open connection (callers must not await while iterating)."""
+        for subs in self._tenants.values():
+            yield from subs
 
     def _broadcast(self, item: Control) -> None:
         for subs in self._tenants.values():
@@ -98,20 +100,13 @@ class Hub:
 
     # -- background tasks --------------------------------------------------------------------
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._ticker())]
+        self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._ticker.run())]
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-
-    async def _ticker(self) -> None:
-        while True:
-            await asyncio.sleep(self._heartbeat)
-            for subs in self._tenants.values():
-                for sub in subs:
-                    sub.offer_ping(PING)
 
     async def _listen(self) -> None:
         first = True

@@ -1,23 +1,46 @@
-"""The body of one SSE connection: catch-up first, then live frames without duplicates."""
+"""The lean streaming path: one coroutine per connection writes SSE bytes straight to `send`.
+
+No `EventSourceResponse` here: per connection it costs an anyio task group, three tasks (stream,
+disconnect listener, exit-signal listener) and a cancel scope per write, which was most of a
+connection's memory. Instead the connection's own task writes what the hub queued, a single
+small task waits for the disconnect, and timers (heartbeat, lifetime, stuck writes) come from the
+hub's one ticker. Frames are still encoded with sse-starlette's `ServerSentEvent` (frames.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from typing import Final
 
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sse_starlette import EventSourceResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Send
 
 from contracts import tenant_events_key
 from sse_gateway import metrics
-from sse_gateway.frames import Frame, reconnect_frame, resync_payload
+from sse_gateway.frames import Control, Frame, reconnect_frame, resync_payload
 from sse_gateway.hub import Hub
 from sse_gateway.replay import CatchUp, catch_up
-from sse_gateway.subscriber import Subscriber
+from sse_gateway.subscriber import Item, Subscriber
 
 log = structlog.get_logger(__name__)
+
+# The headers EventSourceResponse sends, built once for every connection.
+START: Final[Message] = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [
+        (b"content-type", b"text/event-stream; charset=utf-8"),
+        (b"cache-control", b"no-store"),
+        (b"connection", b"keep-alive"),
+        (b"x-accel-buffering", b"no"),
+    ],
+}
+END: Final[Message] = {"type": "http.response.body", "body": b"", "more_body": False}
+# The client went away: end the stream without writing anything more.
+GONE: Final = Control("gone", final=True)
 
 
 def _catch_up_bytes(sub: Subscriber, result: CatchUp) -> list[bytes]:
@@ -28,32 +51,13 @@ def _catch_up_bytes(sub: Subscriber, result: CatchUp) -> list[bytes]:
     return out
 
 
-async def event_stream(
-    sub: Subscriber, redis: Redis, prefix: str, head: bytes, first: CatchUp
-) -> AsyncIterator[bytes]:
-    """Yield SSE bytes: `head` (retry hint) + first catch-up, then queued items until final."""
-    yield head + b"".join(_catch_up_bytes(sub, first))
-    while True:
-        item = await sub.get()
-        if isinstance(item, Frame):
-            # Live frames queued while the catch-up ran may repeat what it sent: drop them.
-            if item.id <= sub.cursor:
-                continue
-            sub.cursor = item.id
-            metrics.EVENTS_DELIVERED.inc()
-            yield item.payload
-        elif isinstance(item, bytes):
-            yield item
-        elif item.final:
-            yield item.payload
-            return
-        else:  # resume after a Redis outage: re-read the stream from the cursor
-            chunk = b"".join(await _resume(sub, redis, prefix))
-            if chunk:
-                yield chunk
+def first_chunk(sub: Subscriber, head: bytes, result: CatchUp) -> bytes:
+    """The retry hint and the initial catch-up, written as the stream's first chunk."""
+    return head + b"".join(_catch_up_bytes(sub, result))
 
 
 async def _resume(sub: Subscriber, redis: Redis, prefix: str) -> list[bytes]:
+    """After a Redis outage: re-read the tenant's stream from the cursor."""
     try:
         result = await catch_up(redis, tenant_events_key(sub.tenant, prefix), sub.cursor)
     except RedisError as exc:
@@ -64,19 +68,75 @@ async def _resume(sub: Subscriber, redis: Redis, prefix: str) -> list[bytes]:
     return _catch_up_bytes(sub, result)
 
 
-class GatewayResponse(EventSourceResponse):
-    """An EventSourceResponse that always unregisters its subscriber, however it ends."""
+async def _render(
+    sub: Subscriber, redis: Redis, prefix: str, items: list[Item]
+) -> tuple[bytes, bool]:
+    """The bytes for a batch of queued items, and whether the stream ends after them."""
+    out: list[bytes] = []
+    delivered = 0
+    final = False
+    for item in items:
+        if isinstance(item, Frame):
+            # Live frames queued while a catch-up ran may repeat what it sent: drop them.
+            if item.id <= sub.cursor:
+                continue
+            sub.cursor = item.id
+            delivered += 1
+            out.append(item.payload)
+        elif isinstance(item, bytes):
+            out.append(item)
+        elif item.final:
+            out.append(item.payload)
+            final = True
+            break
+        else:  # resume after a Redis outage
+            out.extend(await _resume(sub, redis, prefix))
+    metrics.EVENTS_DELIVERED.inc(delivered)
+    return b"".join(out), final
 
-    def __init__(
-        self, hub: Hub, sub: Subscriber, content: AsyncIterator[bytes], *, send_timeout: float
-    ) -> None:
-        # ping=0: heartbeats come from the hub's single ticker, not one task per connection.
-        super().__init__(content, ping=0, send_timeout=send_timeout)
-        self._hub = hub
-        self._sub = sub
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._hub.unsubscribe(self._sub)
+async def _write(sub: Subscriber, send: Send, chunk: bytes) -> None:
+    # The ticker cuts a write that stays blocked (the client stopped reading) too long.
+    sub.sending_since = time.monotonic()
+    try:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    finally:
+        sub.sending_since = 0.0
+
+
+async def _watch_disconnect(sub: Subscriber, receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass  # a request body, if any: ignored
+    sub.close(GONE)
+
+
+async def serve(
+    receive: Receive,
+    send: Send,
+    *,
+    hub: Hub,
+    sub: Subscriber,
+    redis: Redis,
+    prefix: str,
+    first: bytes,
+) -> None:
+    """Stream to one client until its subscriber ends; always unregisters it."""
+    sub.task = asyncio.current_task()
+    watcher = asyncio.ensure_future(_watch_disconnect(sub, receive))
+    try:
+        await send(START)
+        await _write(sub, send, first)
+        final = False
+        while not final:
+            chunk, final = await _render(sub, redis, prefix, await sub.take())
+            if chunk:
+                await _write(sub, send, chunk)
+        await send(END)
+    except asyncio.CancelledError:
+        if not sub.timed_out:
+            raise
+        # Our own cut (send timeout): uvicorn closes a connection whose response is unfinished.
+        asyncio.current_task().uncancel()  # type: ignore[union-attr]
+    finally:
+        watcher.cancel()
+        hub.unsubscribe(sub)
