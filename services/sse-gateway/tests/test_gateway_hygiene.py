@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 
 from contracts import EventName
 from events import EventPublisher, OutgoingEvent
-from sse_gateway.testing import RunningGateway, eventually
+from sse_gateway.testing import RunningGateway, api_token, eventually
 
 StartGateway = Callable[..., Awaitable[RunningGateway]]
 
@@ -85,3 +85,34 @@ async def test_health_readiness_and_metrics(start_gateway: StartGateway) -> None
         "sse_gateway_redis_reconnects_total",
     ):
         assert name in text
+
+
+async def test_a_write_stuck_on_a_client_that_never_reads_is_cut(
+    start_gateway: StartGateway, publisher: EventPublisher
+) -> None:
+    """The queue is large enough never to fill: only the ticker's send timeout ends this one."""
+    gw = await start_gateway(GATEWAY_QUEUE_SIZE=100_000, GATEWAY_SEND_TIMEOUT_SECONDS=1)
+    tenant = uuid.uuid4()
+    before = _sample("sse_gateway_slow_client_evictions_total")
+    await gw.connect(tenant, rcvbuf=4096, wait=False)  # connected, never reading
+    await eventually(lambda: gw.gateway.hub.count == 1)
+    [sub] = gw.gateway.hub._tenants[str(tenant)]
+    batch = [OutgoingEvent(tenant, EventName.DATA_SOURCE_UPDATE, {"b": "x" * 16_384})] * 20
+    while not sub.sending_since and gw.gateway.hub.count:  # until a write blocks
+        await publisher.publish_many(batch)
+    await eventually(lambda: gw.gateway.hub.count == 0, within=15)
+    assert sub.timed_out
+    assert _sample("sse_gateway_slow_client_evictions_total") == before
+
+
+async def test_events_answers_head_without_a_stream_and_refuses_other_methods(
+    start_gateway: StartGateway,
+) -> None:
+    gw = await start_gateway()
+    auth = {"Authorization": f"Bearer {api_token(uuid.uuid4())}"}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gw.port}") as http:
+        head = await http.head("/events", headers=auth)
+        assert head.status_code == 200
+        assert head.headers["content-type"].startswith("text/event-stream")
+        assert (await http.post("/events", headers=auth)).status_code == 405
+    assert gw.gateway.hub.count == 0
