@@ -1,0 +1,2 @@
+export { default as JiraForm } from "./JiraForm";
+export { default as ServiceNowForm } from "./ServiceNowForm";
