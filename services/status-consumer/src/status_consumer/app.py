@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from contracts import StatusMessage
 from events import EventPublisher
-from status_consumer.applier import BatchApplier, MessageFailed
+from status_consumer.acks import DeliveryAcks
+from status_consumer.applier import BatchApplier
 from status_consumer.batcher import GroupCommitter, ShuttingDown
 from status_consumer.config import Settings
 from status_consumer.deadletter import DeadLetters
-from status_consumer.handling import CURRENT_DELIVERY, dead_letter_middleware, decode_status
+from status_consumer.handling import CURRENT_DELIVERY, decode_status, delivery_middleware
 from status_consumer.health import routes
 from store import prune_receipts
 
@@ -64,9 +65,14 @@ def create_app(settings: Settings) -> AsgiFastStream:
         graceful_timeout=settings.graceful_timeout,
         # Per-message "received/processed" lines only at DEBUG: thousands per second otherwise.
         log_level=logging.DEBUG,
+        # No FastDepends: `decode_status` validates once (see `handling`).
+        apply_types=False,
     )
-    dead = DeadLetters(broker, settings.status_queue, max_attempts=settings.max_attempts)
-    broker.add_middleware(dead_letter_middleware(dead))
+    acks = DeliveryAcks()
+    dead = DeadLetters(
+        broker, settings.status_queue, max_attempts=settings.max_attempts, ack=acks.ack_one
+    )
+    broker.add_middleware(delivery_middleware(acks, dead))
     runtime = Runtime()
 
     subscriber = broker.subscriber(
@@ -80,18 +86,17 @@ def create_app(settings: Settings) -> AsgiFastStream:
 
     @subscriber
     async def on_status(body: StatusMessage) -> None:
-        """Apply one status message (verification, ticket_ingestion or sync)."""
-        raw = CURRENT_DELIVERY.get()
+        """Apply one status message (verification, ticket_ingestion or sync).
+
+        Returns once its batch is committed and acknowledged (or it was requeued or
+        dead-lettered alone), so FastStream's graceful stop waits for in-flight batches.
+        """
         if runtime.committer is None:
             return  # not started: stays unacknowledged
         try:
-            await runtime.committer.submit(body, redelivered=bool(raw.redelivered))
+            await runtime.committer.submit(body, CURRENT_DELIVERY.get())
         except ShuttingDown:
             return  # not committed: RabbitMQ redelivers it after we disconnect
-        except MessageFailed as exc:
-            await dead.failed(raw, str(exc))
-            return
-        await raw.ack()
 
     @contextlib.asynccontextmanager
     async def lifespan(**_: Any) -> AsyncIterator[None]:
@@ -107,6 +112,8 @@ def create_app(settings: Settings) -> AsgiFastStream:
         applier = BatchApplier(
             engine,
             publisher,
+            acks,
+            dead,
             max_backoff=settings.retry_max_backoff,
             stopping=lambda: runtime.stopping,
         )

@@ -1,13 +1,15 @@
-"""Flushes one batch: apply in one transaction, commit, publish the events, then release the acks.
+"""Flushes one batch: apply in one transaction, commit, publish the events, then acknowledge.
 
 PostgreSQL or Redis unreachable → the same step is retried with backoff until it returns (the
 messages stay unacknowledged meanwhile, so nothing is lost). Any other failure of a batch → its
-messages are retried one per transaction, so a single bad message fails alone.
+messages are retried one per transaction, so a single bad message fails alone and is requeued
+with an attempt count or, at the last attempt, dead-lettered.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -18,7 +20,9 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exp
 
 from contracts import EventName
 from events import EventPublisher, JsonText, OutgoingEvent
-from status_consumer.batcher import Pending, ShuttingDown
+from status_consumer.acks import DeliveryAcks
+from status_consumer.batcher import Item, ShuttingDown
+from status_consumer.deadletter import DeadLetters
 from status_consumer.faults import is_outage
 from status_consumer.metrics import (
     BATCH_SECONDS,
@@ -35,10 +39,6 @@ log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
 
-class MessageFailed(Exception):
-    """Applying this message alone failed for a reason other than an outage."""
-
-
 class BatchApplier:
     """The `flush` of the group committer."""
 
@@ -46,12 +46,16 @@ class BatchApplier:
         self,
         engine: AsyncEngine,
         publisher: EventPublisher,
+        acks: DeliveryAcks,
+        dead: DeadLetters,
         *,
         max_backoff: float,
         stopping: Callable[[], bool],
     ) -> None:
         self._engine = engine
         self._publisher = publisher
+        self._acks = acks
+        self._dead = dead
         self._max_backoff = max_backoff
         self._stopping = stopping
 
@@ -81,38 +85,40 @@ class BatchApplier:
                 return await step()
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _commit(self, batch: Sequence[Pending]) -> BatchResult:
+    async def _commit(self, items: Sequence[Item]) -> BatchResult:
         async def step() -> BatchResult:
             async with self._engine.begin() as conn:
                 return await apply_status_batch(
-                    conn, [p.message for p in batch], republish=[p.redelivered for p in batch]
+                    conn,
+                    [i.message for i in items],
+                    republish=[bool(i.delivery.redelivered) for i in items],
                 )
 
         return await self._until_up("postgresql", step)
 
-    async def flush(self, batch: list[Pending]) -> None:
-        """Commit `batch`, publish its events, resolve every message's future."""
+    async def flush(self, items: list[Item]) -> None:
+        """Commit `items`, publish their events, acknowledge them; raise `ShuttingDown` to leave
+        them unacknowledged."""
         started = time.perf_counter()
         try:
-            result = await self._commit(batch)
+            result = await self._commit(items)
         except Exception as exc:
             if is_outage(exc):  # only when stopping: leave everything unacknowledged
-                _resolve(batch, ShuttingDown("stopped during an outage"))
-                return
-            if len(batch) > 1:
-                log.warning("batch_failed_isolating", size=len(batch), error=type(exc).__name__)
-                for pending in batch:
-                    await self.flush([pending])
+                raise ShuttingDown("stopped during an outage") from exc
+            if len(items) > 1:
+                log.warning("batch_failed_isolating", size=len(items), error=type(exc).__name__)
+                for item in items:
+                    await self.flush([item])
                 return
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
-            _resolve(batch, MessageFailed(reason))
+            await self._dead.failed(items[0].delivery, reason)
             return
         committed = datetime.now(UTC)
         BATCH_SECONDS.observe(time.perf_counter() - started)
-        BATCH_SIZE.observe(len(batch))
+        BATCH_SIZE.observe(len(items))
         await self._publish(result)
-        self._record(batch, result, committed)
-        _resolve(batch, None)
+        await self._acks.committed([i.delivery for i in items])
+        self._record(items, result, committed)
 
     async def _publish(self, result: BatchResult) -> None:
         # The rows' public JSON comes from PostgreSQL (RETURNING): passed on without a re-parse.
@@ -138,12 +144,13 @@ class BatchApplier:
         EVENTS.labels(event=EventName.DATA_SOURCE_UPDATE.value).inc(len(result.connection_rows))
 
     @staticmethod
-    def _record(batch: Sequence[Pending], result: BatchResult, committed: datetime) -> None:
-        for pending in batch:
-            m = pending.message
-            MESSAGES.labels(type=m.type, outcome="committed").inc()
-            if m.timestamp is not None:
-                ts = m.timestamp if m.timestamp.tzinfo else m.timestamp.replace(tzinfo=UTC)
+    def _record(items: Sequence[Item], result: BatchResult, committed: datetime) -> None:
+        for kind, count in Counter(i.message.type for i in items).items():
+            MESSAGES.labels(type=kind, outcome="committed").inc(count)
+        for item in items:
+            ts = item.message.timestamp
+            if ts is not None:
+                ts = ts if ts.tzinfo else ts.replace(tzinfo=UTC)
                 MESSAGE_AGE.observe(max((committed - ts).total_seconds(), 0.0))
         if result.duplicates:
             MESSAGES.labels(type="any", outcome="duplicate").inc(result.duplicates)
@@ -156,13 +163,3 @@ class BatchApplier:
                 message_tenant_id=str(mm.message_tenant_id),
                 row_tenant_id=str(mm.row_tenant_id),
             )
-
-
-def _resolve(batch: Sequence[Pending], exc: BaseException | None) -> None:
-    for p in batch:
-        if p.done.done():
-            continue
-        if exc is None:
-            p.done.set_result(None)
-        else:
-            p.done.set_exception(exc)

@@ -9,6 +9,7 @@ one. The body is kept byte for byte; the reason travels in `contracts.DEAD_LETTE
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import structlog
@@ -35,8 +36,16 @@ def attempt_of(headers: dict[str, Any] | None) -> int:
 class DeadLetters:
     """Publishes to the dead-letter queue or back to the main queue, then acknowledges."""
 
-    def __init__(self, broker: RabbitBroker, queue: str, *, max_attempts: int) -> None:
+    def __init__(
+        self,
+        broker: RabbitBroker,
+        queue: str,
+        *,
+        max_attempts: int,
+        ack: Callable[[AbstractIncomingMessage], Awaitable[None]],
+    ) -> None:
         self._broker = broker
+        self._ack = ack  # `DeliveryAcks.ack_one`: the ack tracker must see every ack
         self.queue = queue
         self.dlq = RabbitQueue(dead_letter_queue(queue), durable=True)
         self._max_attempts = max_attempts
@@ -68,7 +77,7 @@ class DeadLetters:
             SOURCE_QUEUE_HEADER: self.queue,
         }
         await self._republish(raw, self.dlq.name, headers)
-        await raw.ack()
+        await self._ack(raw)
         DEAD_LETTERED.labels(reason=kind).inc()
         log.warning("message_dead_lettered", kind=kind, reason=reason[:300], queue=self.dlq.name)
 
@@ -80,6 +89,6 @@ class DeadLetters:
             return
         headers = {**(raw.headers or {}), ATTEMPT_HEADER: attempt}
         await self._republish(raw, self.queue, headers)
-        await raw.ack()
+        await self._ack(raw)
         REQUEUED.inc()
         log.warning("message_requeued", attempt=attempt, reason=reason[:300])

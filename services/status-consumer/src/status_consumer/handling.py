@@ -1,4 +1,11 @@
-"""The subscriber: decode with the contracts parser, hand over to the group commit, then ack."""
+"""The delivery path: track each delivery, decode it once with the contracts parser.
+
+The broker runs without FastDepends (`apply_types=False`): the decoder below is the only
+validation, and the handler receives its `StatusMessage` as is. FastDepends would build and
+validate a call model per message (about a sixth of the consumer's CPU per message) only to
+re-check a model the contracts parser has just built. The handler's annotation still gives the
+AsyncAPI document its payload schema.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +19,13 @@ from faststream import BaseMiddleware
 from faststream.message import StreamMessage
 
 from contracts import InvalidStatusMessage, StatusMessage, parse_status_message
+from status_consumer.acks import DeliveryAcks
 from status_consumer.deadletter import DeadLetters
 from status_consumer.metrics import MESSAGES
 
 log = structlog.get_logger(__name__)
 # The raw delivery being handled. A context variable set by the middleware instead of FastStream's
-# `Context()` injection, which resolves in a worker thread: a thread hop per message.
+# `Context()` injection (which needs FastDepends, and resolves in a worker thread).
 CURRENT_DELIVERY: ContextVar[AbstractIncomingMessage] = ContextVar("current_delivery")
 
 
@@ -26,12 +34,14 @@ async def decode_status(message: StreamMessage[Any]) -> StatusMessage:
     return parse_status_message(message.body)
 
 
-def dead_letter_middleware(dead: DeadLetters) -> type[BaseMiddleware]:
-    """Broker middleware: exposes the delivery to the handler; dead-letters undecodable ones."""
+def delivery_middleware(acks: DeliveryAcks, dead: DeadLetters) -> type[BaseMiddleware]:
+    """Broker middleware: tracks and exposes each delivery; dead-letters undecodable ones."""
 
-    class DeadLetterInvalid(BaseMiddleware):
+    class TrackDeliveries(BaseMiddleware):
         async def on_receive(self) -> None:
             if isinstance(self.msg, AbstractIncomingMessage):
+                # Before anything can be acknowledged past it (see `acks`).
+                acks.track(self.msg)
                 CURRENT_DELIVERY.set(self.msg)
 
         async def after_processed(
@@ -40,12 +50,17 @@ def dead_letter_middleware(dead: DeadLetters) -> type[BaseMiddleware]:
             exc_val: BaseException | None = None,
             exc_tb: TracebackType | None = None,
         ) -> bool | None:
-            if not isinstance(exc_val, InvalidStatusMessage) or not isinstance(
-                self.msg, AbstractIncomingMessage
-            ):
+            raw = self.msg
+            if exc_val is None or not isinstance(raw, AbstractIncomingMessage):
                 return None
-            MESSAGES.labels(type="invalid", outcome="dead_lettered").inc()
-            await dead.dead_letter(self.msg, str(exc_val), "invalid_message")
-            return True
+            if isinstance(exc_val, InvalidStatusMessage):
+                MESSAGES.labels(type="invalid", outcome="dead_lettered").inc()
+                await dead.dead_letter(raw, str(exc_val), "invalid_message")
+                return True
+            if not acks.is_settled(raw):
+                # A bug, not the message's shape: bounded attempts like any failing message, so
+                # that it neither stays unacknowledged nor holds back the acks after it.
+                await dead.failed(raw, f"{type(exc_val).__name__}: {str(exc_val)[:300]}")
+            return None  # FastStream logs the error
 
-    return DeadLetterInvalid
+    return TrackDeliveries
