@@ -31,7 +31,8 @@ dev: install servers ## Start the whole system locally (creates and migrates the
 	@bash scripts/dev.sh
 
 .PHONY: test
-test: install servers lint ## Lint, then run every package's tests against the real servers
+test: install servers lint ## Lint, then run every package's tests (web unit tests, then pytest incl. browser e2e)
+	@if [ -f web/package.json ]; then (cd web && npm test); fi
 	$(UV) run pytest $(PYTEST_ARGS)
 
 .PHONY: lint
@@ -43,6 +44,7 @@ lint: install ## ruff (format check + lint) and mypy strict on every package
 		(cd $$pkg && MYPYPATH=src $(UV) run mypy --config-file $(CURDIR)/pyproject.toml src $$(ls tests/*.py >/dev/null 2>&1 && echo tests)); \
 	done
 	@if ls tests/*/*.py >/dev/null 2>&1; then echo "mypy tests"; $(UV) run mypy tests; fi
+	@if [ -f web/package.json ]; then echo "web: eslint + tsc"; (cd web && npm run lint); fi
 	@if [ -d bench ] && ls bench/*.py >/dev/null 2>&1; then $(UV) run mypy bench; fi
 
 .PHONY: fmt
@@ -51,8 +53,9 @@ fmt: install ## Format and autofix with ruff
 	$(UV) run ruff check --fix .
 
 .PHONY: schema
-schema: install ## Regenerate the committed JSON Schema (and AsyncAPI) documents
+schema: install ## Regenerate the committed JSON Schema, AsyncAPI and OpenAPI (+ web client types) documents
 	$(UV) run contracts-schema
+	@if [ -f web/package.json ]; then (cd web && npm run openapi); fi
 	@for s in services/*/scripts/export-docs.sh; do [ -f "$$s" ] && bash "$$s" || true; done
 
 .PHONY: bench
