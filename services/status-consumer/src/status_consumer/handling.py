@@ -57,7 +57,7 @@ def delivery_middleware(acks: DeliveryAcks, dead: DeadLetters) -> type[BaseMiddl
                 MESSAGES.labels(type="invalid", outcome="dead_lettered").inc()
                 await dead.dead_letter(raw, str(exc_val), "invalid_message")
                 return True
-            if not acks.is_settled(raw):
+            if isinstance(exc_val, Exception) and not acks.is_settled(raw):
                 # A bug, not the message's shape: bounded attempts like any failing message, so
                 # that it neither stays unacknowledged nor holds back the acks after it.
                 await dead.failed(raw, f"{type(exc_val).__name__}: {str(exc_val)[:300]}")
