@@ -2,7 +2,11 @@
 
 Figures (each run measures both designs on a Redis of its own, loopback only):
 - connections held; gateway RSS per connection (KB); delivery latency p50/p99 (ms, publish time
-  carried in the event) at ~2,000 deliveries/s; RSS growth after 10,000 connect/disconnect cycles.
+  carried in the event) at ~2,000 deliveries/s; delivered / expected (each event counts once per
+  open stream of its tenant; the tail of in-flight events is awaited, bounded);
+- RSS growth after 10,000 connect/disconnect cycles, from a warmed-up steady state: RSS after a
+  warm-up round of cycles vs after 10,000 more, with the same 1,000 streams held open at both
+  measurements and the gateway's connection count settled first.
 Baseline: an sse-starlette endpoint with one Redis subscription per connection, at the largest
 C (of 1,000 / 2,500 / 5,000 / 10,000) that it sustains (every connection open, >= 99% delivered).
 Run: `uv run python bench/sse_fanout.py [--connections N] [--seconds S]`.
@@ -14,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import json
 import os
 import resource
 import socket
@@ -21,6 +26,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -38,6 +44,10 @@ PREFIX = "bench:events:"
 TENANTS = 1000
 DELIVERIES_PER_SECOND = 2000
 NAIVE_LEVELS = (1000, 2500, 5000, 10_000)
+# RSS growth: streams held open throughout, a warm-up round, then the measured cycles.
+LIVE_DURING_CYCLES = 1000
+WARMUP_CYCLES = 2000
+CYCLES = 10_000
 
 
 def free_port() -> int:
@@ -56,9 +66,10 @@ def rss_kb(pid: int) -> int:
 class SseConn(asyncio.Protocol):
     """A minimal SSE client: status, and the latency of every event carrying `"t":`."""
 
-    def __init__(self, run: Run, path: bytes) -> None:
+    def __init__(self, run: Run, path: bytes, tenant: int) -> None:
         self.run = run
         self.path = path
+        self.tenant = tenant
         self.status = 0
         self.buf = b""
         self.parser = httptools.HttpResponseParser(self)
@@ -113,11 +124,12 @@ class Run:
         gate = asyncio.Semaphore(concurrency)
 
         async def one(i: int) -> None:
-            path = f"/events?access_token={self.tokens[i % TENANTS]}".encode()
+            tenant = i % TENANTS
+            path = f"/events?access_token={self.tokens[tenant]}".encode()
             async with gate:
                 try:
                     _, conn = await loop.create_connection(
-                        lambda: SseConn(self, path), "127.0.0.1", self.port
+                        lambda: SseConn(self, path, tenant), "127.0.0.1", self.port
                     )
                 except OSError:
                     return
@@ -128,36 +140,57 @@ class Run:
         await asyncio.gather(*(one(i) for i in range(count)))
         return sum(1 for c in self.conns if c.status == 200)
 
+    def held_per_tenant(self) -> Counter[int]:
+        """Open streams per tenant: each event is delivered once to each of them."""
+        return Counter(c.tenant for c in self.conns if c.status == 200)
+
+    async def wait_for_tail(self, expected: int, idle: float = 2.0, cap: float = 30.0) -> float:
+        """Wait (bounded) for in-flight deliveries: until all arrived or none for `idle` s."""
+        start = last_change = time.monotonic()
+        seen = len(self.latencies)
+        while len(self.latencies) < expected:
+            now = time.monotonic()
+            if now - last_change > idle or now - start > cap:
+                break
+            await asyncio.sleep(0.05)
+            if len(self.latencies) != seen:
+                seen, last_change = len(self.latencies), time.monotonic()
+        return time.monotonic() - start
+
     def close_all(self) -> None:
         for conn in self.conns:
             conn.close()
         self.conns = []
 
 
-async def publish_steadily(redis_url: str, held: int, seconds: float) -> int:
-    """Publish ~DELIVERIES_PER_SECOND deliveries/s (events/s = that / connections per tenant)."""
-    per_tenant = max(1, held // TENANTS)
-    rate = DELIVERIES_PER_SECOND / per_tenant
+async def publish_steadily(redis_url: str, held: Counter[int], seconds: float) -> int:
+    """Publish round-robin over tenants at ~DELIVERIES_PER_SECOND deliveries/s.
+
+    Returns the deliveries expected: each event counts once per open stream of its tenant
+    (connections are not spread evenly when C is not a multiple of the tenant count).
+    """
+    total = sum(held.values())
+    rate = DELIVERIES_PER_SECOND * TENANTS / total  # events/s
     client = aioredis.from_url(redis_url)
     publisher = EventPublisher(client, prefix=PREFIX)
-    tick, sent, start = 0.01, 0, time.monotonic()
+    tick, sent, expected, start = 0.01, 0, 0, time.monotonic()
     pad = "x" * 200
     while time.monotonic() - start < seconds:
         due = int((time.monotonic() - start) * rate) - sent
         if due > 0:
+            tenants = [(sent + i) % TENANTS for i in range(due)]
             batch = [
                 OutgoingEvent(
-                    tenant_uuid(sent + i),
-                    EventName.DATA_SOURCE_UPDATE,
-                    {"t": time.time(), "p": pad},
+                    tenant_uuid(n), EventName.DATA_SOURCE_UPDATE, {"t": time.time(), "p": pad}
                 )
-                for i in range(due)
+                for n in tenants
             ]
             await publisher.publish_many(batch)
             sent += due
+            expected += sum(held[n] for n in tenants)
         await asyncio.sleep(tick)
     await client.aclose()
-    return sent * per_tenant
+    return expected
 
 
 def tenant_uuid(n: int) -> uuid.UUID:
@@ -176,6 +209,7 @@ class Figures:
     p50_ms: float
     p99_ms: float
     delivered_ratio: float
+    tail_wait_s: float = 0.0
 
 
 async def wait_http(port: int, path: str = "/healthz", within: float = 30) -> None:
@@ -213,21 +247,27 @@ async def measure(
     gc.freeze()
     await asyncio.sleep(1.0)
     rss_held = rss_kb(proc.pid)
-    expected = await publish_steadily(redis_url, held, seconds) if held else 0
-    await asyncio.sleep(2.0)
+    expected = await publish_steadily(redis_url, run.held_per_tenant(), seconds) if held else 0
+    tail = await run.wait_for_tail(expected)
     figures = Figures(
         held=held,
         rss_per_conn_kb=(rss_held - rss_before) / held if held else 0.0,
         p50_ms=percentile(run.latencies, 0.50),
         p99_ms=percentile(run.latencies, 0.99),
         delivered_ratio=len(run.latencies) / expected if expected else 0.0,
+        tail_wait_s=tail,
     )
     return figures, run
 
 
-def start_server(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_server(
+    args: list[str], env: dict[str, str], *, quiet: bool = False
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, *args], env=os.environ | env, stdout=subprocess.DEVNULL
+        [sys.executable, *args],
+        env=os.environ | env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL if quiet else None,
     )
 
 
@@ -248,6 +288,48 @@ async def cycles(port: int, tokens: list[str], total: int, batch: int = 500) -> 
         await asyncio.sleep(0.05)
 
 
+async def http_get(port: int, path: str) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n".encode())
+    data = await reader.read()
+    writer.close()
+    return data.partition(b"\r\n\r\n")[2]
+
+
+async def metric(port: int, name: str) -> float:
+    for line in (await http_get(port, "/metrics")).decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+async def settled_rss(pid: int, port: int, live: int, within: float = 60) -> int:
+    """RSS once the gateway holds exactly `live` connections (every close processed)."""
+    deadline = time.monotonic() + within
+    while json.loads(await http_get(port, "/readyz"))["connections"] != live:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the gateway did not settle")
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0)
+    samples = []
+    for _ in range(5):
+        samples.append(rss_kb(pid))
+        await asyncio.sleep(0.2)
+    return sorted(samples)[2]
+
+
+async def rss_growth(pid: int, port: int, tokens: list[str]) -> tuple[int, int, float]:
+    """RSS after a warm-up round of cycles vs after 10,000 more, with LIVE streams held."""
+    live = Run(port, tokens)
+    held = await live.open(LIVE_DURING_CYCLES)
+    await cycles(port, tokens, WARMUP_CYCLES)
+    rss_a = await settled_rss(pid, port, held)
+    await cycles(port, tokens, CYCLES)
+    rss_b = await settled_rss(pid, port, held)
+    live.close_all()
+    return rss_a, rss_b, (rss_b - rss_a) / rss_a * 100
+
+
 async def bench_gateway(redis_url: str, count: int, seconds: float) -> tuple[Figures, float]:
     port = free_port()
     env = {
@@ -265,13 +347,13 @@ async def bench_gateway(redis_url: str, count: int, seconds: float) -> tuple[Fig
         await wait_http(port, "/readyz")
         figures, run = await measure(proc, port, redis_url, count, seconds)
         run.close_all()
-        await asyncio.sleep(2.0)
-        rss_a = rss_kb(proc.pid)
-        await cycles(port, run.tokens, 10_000)
-        await asyncio.sleep(2.0)
-        rss_b = rss_kb(proc.pid)
-        growth = (rss_b - rss_a) / rss_a * 100
-        print(f"gateway: {figures} rss_after_main={rss_a}KB after_10k_cycles={rss_b}KB")
+        evictions = await metric(port, "sse_gateway_slow_client_evictions_total")
+        rss_a, rss_b, growth = await rss_growth(proc.pid, port, run.tokens)
+        print(
+            f"gateway: {figures} evictions={evictions:.0f} "
+            f"rss_with_{LIVE_DURING_CYCLES}_live: after_warmup={rss_a}KB "
+            f"after_{CYCLES}_cycles={rss_b}KB"
+        )
         return figures, growth
     finally:
         stop(proc)
@@ -282,7 +364,8 @@ async def bench_naive(redis_url: str, seconds: float, limit: int) -> Figures | N
     for level in (n for n in NAIVE_LEVELS if n <= limit):
         port = free_port()
         env = {"REDIS_URL": redis_url, "AUTH_JWT_SECRET": SECRET}
-        proc = start_server([__file__, "--naive-server", str(port)], env)
+        # Quiet: past its limit the naive server logs a traceback per failed connection.
+        proc = start_server([__file__, "--naive-server", str(port)], env, quiet=True)
         try:
             await wait_http(port)
             figures, run = await measure(proc, port, redis_url, level, seconds)
