@@ -27,6 +27,8 @@ async def start_gateway(redis_url: str, redis_prefix: str) -> AsyncIterator[Star
             "AUTH_JWT_SECRET": SECRET,
             "LOG_LEVEL": "WARNING",
             "GATEWAY_SHUTDOWN_GRACE_SECONDS": 2,
+            # The GC policy is process-wide: off in the test process, unless a test asks for it.
+            "GATEWAY_GC_FREEZE_SECONDS": 0,
         }
         values.update(overrides)
         gw = await run_gateway(Settings(**values))

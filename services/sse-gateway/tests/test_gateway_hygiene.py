@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import uuid
 from collections.abc import Awaitable, Callable
 
 import httpx
+import structlog.testing
 from prometheus_client import REGISTRY
 
 from contracts import EventName
@@ -116,3 +118,18 @@ async def test_events_answers_head_without_a_stream_and_refuses_other_methods(
         assert head.headers["content-type"].startswith("text/event-stream")
         assert (await http.post("/events", headers=auth)).status_code == 405
     assert gw.gateway.hub.count == 0
+
+
+async def test_gc_policy_freezes_survivors_and_runs_full_passes(
+    start_gateway: StartGateway,
+) -> None:
+    gw = None
+    try:
+        with structlog.testing.capture_logs() as logs:
+            gw = await start_gateway(GATEWAY_GC_FREEZE_SECONDS=0.05, GATEWAY_GC_FULL_SECONDS=0.2)
+            await eventually(lambda: any(e["event"] == "gc_full_pass" for e in logs))
+        await eventually(lambda: gc.get_freeze_count() > 0)
+    finally:
+        if gw is not None:
+            await gw.stop()  # no more freezing: give the test process its collector back
+        gc.unfreeze()

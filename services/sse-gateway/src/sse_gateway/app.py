@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,6 +27,7 @@ from sse_gateway import metrics
 from sse_gateway.auth import authenticate
 from sse_gateway.config import Settings
 from sse_gateway.frames import StreamId, parse_stream_id, retry_hint
+from sse_gateway.gcpolicy import run_gc_policy
 from sse_gateway.hub import Hub
 from sse_gateway.replay import catch_up
 from sse_gateway.stream import first_chunk, serve
@@ -172,10 +174,19 @@ class Gateway:
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         self.hub.start()
-        log.info("gateway_started", prefix=self.settings.EVENTS_KEY_PREFIX)
+        settings = self.settings
+        gc_task = None
+        if settings.GATEWAY_GC_FREEZE_SECONDS > 0:
+            gc_task = asyncio.create_task(
+                run_gc_policy(settings.GATEWAY_GC_FREEZE_SECONDS, settings.GATEWAY_GC_FULL_SECONDS)
+            )
+        log.info("gateway_started", prefix=settings.EVENTS_KEY_PREFIX)
         try:
             yield
         finally:
+            if gc_task is not None:
+                gc_task.cancel()
+                await asyncio.gather(gc_task, return_exceptions=True)
             await self.hub.stop()
             await self.pubsub_redis.aclose()
             await self.redis.aclose()

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     GATEWAY_RETRY_MS: int = Field(default=3000, ge=0)
     GATEWAY_SEND_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
     GATEWAY_SHUTDOWN_GRACE_SECONDS: float = Field(default=10.0, ge=0)
+    GATEWAY_GC_FREEZE_SECONDS: float = Field(default=1.0, ge=0)  # 0: no GC policy (gcpolicy.py)
+    GATEWAY_GC_FULL_SECONDS: float = Field(default=600.0, gt=0)
 
     @model_validator(mode="after")
     def _require_auth_keys(self) -> Settings:
