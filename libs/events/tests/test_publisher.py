@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from contracts import EventName, tenant_events_key
+from contracts import EventName, PublishedEvent, tenant_events_key
 from events import (
     EventPublisher,
     JsonText,
@@ -90,3 +90,29 @@ async def test_pre_serialised_json_text_is_published_as_is(
     entries = await redis_client.xrange(tenant_events_key(tenant, redis_prefix)) or []
     assert [(f or {})[b"data"] for _i, f in entries] == [text.encode()] * 2
     assert decode_stream_entry(*entries[0]).data == {"id": "r1", "records_processed": 7}
+
+
+async def test_publish_many_across_chunks_matches_stream_and_channel(
+    redis_client: aioredis.Redis, redis_prefix: str
+) -> None:
+    tenants = [uuid.uuid4() for _ in range(3)]
+    key = tenant_events_key(tenants[0], redis_prefix)
+    pubsub = redis_client.pubsub()
+    await pubsub.subscribe(key)
+    await pubsub.get_message(timeout=1)  # subscribe confirmation
+    publisher = EventPublisher(redis_client, prefix=redis_prefix)
+    items = [
+        OutgoingEvent(tenants[i % 3], EventName.DATA_SOURCE_UPDATE, {"seq": i}) for i in range(450)
+    ]
+    ids = await publisher.publish_many(items)
+
+    mine = [(event_id, i) for i, event_id in enumerate(ids) if i % 3 == 0]
+    live: list[PublishedEvent] = []
+    while len(live) < len(mine):
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+        assert message is not None
+        live.append(decode_channel_message(message["data"]))
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    stored = [decode_stream_entry(i, f) for i, f in await redis_client.xrange(key) or []]
+    assert live == stored
+    assert [(e.id, e.data["seq"]) for e in stored] == mine

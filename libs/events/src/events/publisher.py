@@ -4,6 +4,11 @@ A Lua script appends to the tenant's capped stream and publishes on its channel 
 the stream entry id *is* the event id that live subscribers see: a gateway can replay from the
 stream after any id it delivered without a gap or a duplicate. Call it only after the database
 transaction that made the change has committed.
+
+`publish_many` runs one script call per chunk of events rather than one per event: the same
+steps in the same order, for a third of the client's CPU per event and one round trip per chunk.
+(A chunk names several tenants' keys, which needs a single Redis rather than a Redis Cluster, as
+deployed: DESIGN.md §3.)
 """
 
 from __future__ import annotations
@@ -29,6 +34,25 @@ redis.call('PUBLISH', KEYS[1],
            ',"data":' .. ARGV[4] .. '}')
 return id
 """
+
+
+# The same steps for a chunk of events. KEYS[i] = the i-th event's key; ARGV: maxlen, ts (ms), then
+# event name and data for each event in turn. Returns the ids in order.
+_APPEND_AND_PUBLISH_MANY: Final = """
+local ids = {}
+for i = 1, #KEYS do
+  local event, data = ARGV[2 * i + 1], ARGV[2 * i + 2]
+  local id = redis.call('XADD', KEYS[i], 'MAXLEN', '~', ARGV[1], '*',
+                        'event', event, 'ts', ARGV[2], 'data', data)
+  redis.call('PUBLISH', KEYS[i],
+             '{"id":"' .. id .. '","event":"' .. event .. '","ts":' .. ARGV[2] ..
+             ',"data":' .. data .. '}')
+  ids[i] = id
+end
+return ids
+"""
+# Events per script call: bounds how long one call holds Redis (about a millisecond).
+_CHUNK: Final = 200
 
 
 class JsonText(str):
@@ -71,6 +95,7 @@ class EventPublisher:
         self._prefix = prefix
         self._maxlen = maxlen
         self._script = redis.register_script(_APPEND_AND_PUBLISH)
+        self._many_script = redis.register_script(_APPEND_AND_PUBLISH_MANY)
 
     def _args(self, item: OutgoingEvent, now_ms: int) -> tuple[list[str], list[str | int]]:
         keys = [tenant_events_key(item.tenant_id, self._prefix)]
@@ -88,13 +113,15 @@ class EventPublisher:
         return result.decode() if isinstance(result, bytes) else str(result)
 
     async def publish_many(self, items: Sequence[OutgoingEvent]) -> list[str]:
-        """Publish events in order, pipelined; returns their ids."""
-        if not items:
-            return []
+        """Publish events in order, a chunk per script call; returns their ids."""
+        ids: list[str] = []
         now_ms = int(time.time() * 1000)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for item in items:
-                keys, args = self._args(item, now_ms)
-                await self._script(keys=keys, args=args, client=pipe)
-            results = await pipe.execute()
-        return [r.decode() if isinstance(r, bytes) else str(r) for r in results]
+        for start in range(0, len(items), _CHUNK):
+            chunk = items[start : start + _CHUNK]
+            keys = [tenant_events_key(item.tenant_id, self._prefix) for item in chunk]
+            args: list[str | int] = [self._maxlen, now_ms]
+            for item in chunk:
+                args += (item.event.value, item.data_json())
+            results = await self._many_script(keys=keys, args=args)
+            ids += [r.decode() if isinstance(r, bytes) else str(r) for r in results]
+        return ids
