@@ -100,7 +100,7 @@ async def test_a_write_stuck_on_a_client_that_never_reads_is_cut(
     await eventually(lambda: gw.gateway.hub.count == 1)
     [sub] = gw.gateway.hub._tenants[str(tenant)]
     batch = [OutgoingEvent(tenant, EventName.DATA_SOURCE_UPDATE, {"b": "x" * 16_384})] * 20
-    while not sub.sending_since and gw.gateway.hub.count:  # until a write blocks
+    while not sub.sending and gw.gateway.hub.count:  # until a write blocks
         await publisher.publish_many(batch)
     await eventually(lambda: gw.gateway.hub.count == 0, within=15)
     assert sub.timed_out

@@ -10,7 +10,6 @@ hub's one ticker. Frames are still encoded with sse-starlette's `ServerSentEvent
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Final
 
 import structlog
@@ -24,6 +23,7 @@ from sse_gateway.frames import Control, Frame, reconnect_frame, resync_payload
 from sse_gateway.hub import Hub
 from sse_gateway.replay import CatchUp, catch_up
 from sse_gateway.subscriber import Item, Subscriber
+from sse_gateway.ticker import now
 
 log = structlog.get_logger(__name__)
 
@@ -97,11 +97,12 @@ async def _render(
 
 async def _write(sub: Subscriber, send: Send, chunk: bytes) -> None:
     # The ticker cuts a write that stays blocked (the client stopped reading) too long.
-    sub.sending_since = time.monotonic()
+    sub.last_write = now()
+    sub.sending = True
     try:
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
     finally:
-        sub.sending_since = 0.0
+        sub.sending = False
 
 
 async def _watch_disconnect(sub: Subscriber, receive: Receive) -> None:

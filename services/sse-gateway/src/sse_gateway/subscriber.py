@@ -8,6 +8,7 @@ empty or holds one frame).
 from __future__ import annotations
 
 import asyncio
+import time
 
 from sse_gateway import metrics
 from sse_gateway.frames import ZERO_ID, Control, Frame, StreamId, reconnect_frame
@@ -25,7 +26,9 @@ class Subscriber:
         "closing",
         "cursor",
         "deadline_slot",
-        "sending_since",
+        "group",
+        "last_write",
+        "sending",
         "task",
         "tenant",
         "timed_out",
@@ -36,7 +39,9 @@ class Subscriber:
         self.cursor: StreamId = ZERO_ID  # id of the last event this client has seen
         self.closing = False
         self.deadline_slot = 0  # the lifetime wheel's bucket (see ticker.py)
-        self.sending_since = 0.0  # loop time a write started, 0 when none is in progress
+        self.group = 0  # the ticker's heartbeat group
+        self.last_write = time.monotonic()  # when the last write started (ticker.now)
+        self.sending = False  # a write is in progress (the ticker cuts one stuck too long)
         self.timed_out = False
         self.task: asyncio.Task[object] | None = None  # the connection's task, to cut a stuck write
         self._items: list[Item] = []
