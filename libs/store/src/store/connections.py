@@ -39,20 +39,6 @@ async def list_connections(
     return sorted(rows, key=lambda row: order.index(row.type))
 
 
-async def list_connection_rows(
-    session: AsyncSession,
-    tenant_id: UUID,
-    types: Iterable[DataSourceType] = ALLOWED_DATA_SOURCE_TYPES,
-) -> list[dict[str, Any]]:
-    """`list_connections` as plain column mappings (no ORM identity map: the fast read path)."""
-    order = [t.value for t in types]
-    table = T.__table__  # type: ignore[attr-defined]
-    # A tenant has at most one row per type: filter here, keep one cached statement.
-    stmt = sa.select(table).where(table.c.tenant_id == tenant_id)
-    rows = [dict(row._mapping) for row in (await session.execute(stmt)).all()]
-    return sorted((r for r in rows if r["type"] in order), key=lambda r: order.index(r["type"]))
-
-
 async def seed_connections(
     session: AsyncSession, tenant_id: UUID, created_by: str
 ) -> list[DataSourceConnection]:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from connections_api.config import Settings
 from connections_api.errors import install_error_handlers
 from connections_api.metrics import MetricsMiddleware
+from connections_api.readpool import ReadPool
 from connections_api.reaper import reap_forever
 from connections_api.relay import OutboxRelay
 from connections_api.routes import data_sources, dev, events_token, health
@@ -66,6 +67,7 @@ def build_state(settings: Settings) -> AppState:
         read_sessions=async_sessionmaker(
             engine.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession
         ),
+        read_pool=ReadPool(settings.database_url, settings.db_read_pool_size),
         redis=redis,
         http=http,
         publisher=EventPublisher(redis, prefix=settings.events_key_prefix),
@@ -94,6 +96,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.gather(*tasks, return_exceptions=True)
         await state.http.aclose()
         await state.redis.aclose()
+        await state.read_pool.close()
         await state.engine.dispose()
         log.info("api_stopped")
 
@@ -109,8 +112,9 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    app.include_router(health.router)
+    # Routes match in order: the console's hot list first, probes after.
     app.include_router(data_sources.router)
+    app.include_router(health.router)
     app.include_router(events_token.router)
     if settings.auth_dev_mode:
         app.include_router(dev.router)

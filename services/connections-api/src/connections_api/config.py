@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     outbox_backoff_max: float = Field(default=300, gt=0)
     reaper_interval: float = Field(default=60, gt=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # Raw asyncpg connections of the list endpoint (a few suffice: each query takes ~0.1 ms).
+    db_read_pool_size: int = Field(default=4, ge=1)
 
     @model_validator(mode="after")
     def _auth_configured(self) -> Self:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connections_api.errors import Forbidden, Unauthorized
@@ -16,7 +17,6 @@ from contracts import Principal
 from rita_auth import InvalidToken
 
 StateDep = Annotated[AppState, Depends(app_state)]
-_bearer = HTTPBearer(auto_error=False, description="A JWT with sub, email, tenant_id, role")
 
 
 async def _unit(state: StateDep) -> AsyncIterator[Unit]:
@@ -36,19 +36,28 @@ ReadDep = Annotated[AsyncSession, Depends(_read)]
 UnitDep = Annotated[Unit, Depends(_unit, scope="function")]
 
 
-async def current_principal(
-    state: StateDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """The verified caller, or 401."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("Send Authorization: Bearer <token>")
-    try:
-        return await state.tokens.verify(credentials.credentials)
-    except InvalidToken as exc:
-        raise Unauthorized(str(exc)) from None
+class BearerPrincipal(HTTPBearer):
+    """The `HTTPBearer` scheme of the OpenAPI document that also verifies the token.
+
+    One dependency instead of three (state, bearer, principal): FastAPI's per-dependency cost
+    was a tenth of the list endpoint's CPU. Being a `SecurityBase`, it still documents itself.
+    """
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        """The verified caller, or 401."""
+        scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+        if not token or scheme.lower() != "bearer":
+            raise Unauthorized("Send Authorization: Bearer <token>")
+        state: AppState = request.app.state.rita
+        try:
+            return await state.tokens.verify(token)
+        except InvalidToken as exc:
+            raise Unauthorized(str(exc)) from None
 
 
+current_principal = BearerPrincipal(
+    scheme_name="HTTPBearer", description="A JWT with sub, email, tenant_id, role"
+)
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 

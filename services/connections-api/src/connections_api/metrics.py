@@ -29,6 +29,9 @@ class MetricsMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # `labels()` validates and locks on every call; the label sets are few, keep the children.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,7 +43,7 @@ class MetricsMiddleware:
         async def send_wrapper(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
-                status = int(message["status"])
+                status = message["status"]
             await send(message)
 
         try:
@@ -49,5 +52,15 @@ class MetricsMiddleware:
             route: Any = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "GET")
-            REQUESTS.labels(method, template, str(status)).inc()
-            REQUEST_SECONDS.labels(method, template).observe(time.perf_counter() - start)
+            self._observe(method, template, status, time.perf_counter() - start)
+
+    def _observe(self, method: str, template: str, status: int, seconds: float) -> None:
+        counter = self._counters.get((method, template, status))
+        if counter is None:
+            counter = REQUESTS.labels(method, template, str(status))
+            self._counters[(method, template, status)] = counter
+        counter.inc()
+        timer = self._timers.get((method, template))
+        if timer is None:
+            timer = self._timers[(method, template)] = REQUEST_SECONDS.labels(method, template)
+        timer.observe(seconds)

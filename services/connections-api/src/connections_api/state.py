@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connections_api.config import Settings
 from connections_api.metrics import EVENTS_PUBLISHED
+from connections_api.readpool import ReadPool
 from connections_api.tokens import CachingVerifier
 from connections_api.webhooks import WebhookSender
 from events import EventPublisher, OutgoingEvent
@@ -28,6 +29,7 @@ class AppState:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
+    read_pool: ReadPool  # raw asyncpg for the hot list path
     redis: Redis
     http: httpx.AsyncClient
     publisher: EventPublisher
