@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from connections_api import operations
 from connections_api.deps import AdminDep, PrincipalDep, ReadDep, StateDep, UnitDep
 from connections_api.errors import PROBLEM_JSON
 from connections_api.schemas import ConnectionPatch, SyncTicketsRequest, VerifyRequest
+from connections_api.state import AppState
 from contracts import (
     ALLOWED_DATA_SOURCE_TYPES,
     ConnectionPublic,
@@ -39,7 +40,7 @@ _mutation: dict[int | str, dict[str, Any]] = {403: _problem, 409: _problem}
 
 @router.get("", response_model=ConnectionsPublic)
 async def list_data_sources(
-    state: StateDep,
+    request: Request,
     principal: PrincipalDep,
     category: Annotated[SourceCategory | None, Query()] = None,
 ) -> Response:
@@ -47,6 +48,7 @@ async def list_data_sources(
     types = types_in_category(category) if category else ALLOWED_DATA_SOURCE_TYPES
     # The hottest read: PostgreSQL renders the `ConnectionsPublic` document (store.listing) on
     # a raw asyncpg connection; the bytes go out as they are (no ORM, no model round trip).
+    state: AppState = request.app.state.rita  # not a dependency: one fewer to solve per request
     page = await connections_page_json(state.read_pool, principal.tenant_id, types)
     return Response(page.encode(), media_type="application/json")
 
