@@ -61,8 +61,8 @@ def main() -> None:
     settings = load_settings()
     configure_logging("sse-gateway", level=settings.LOG_LEVEL, fmt=settings.LOG_FORMAT)
     server = build_server(settings)
-    # Import-time objects (modules, models) live forever: keep them out of every GC pass, so
-    # full collections with thousands of connections stay short.
+    # Import-time objects (modules, models) live forever: keep them out of every GC pass. The
+    # GC policy (gcpolicy.py) then freezes what survives, every second, while serving.
     gc.collect()
     gc.freeze()
     server.run()
