@@ -2,10 +2,11 @@
 
 The API (`connections_api.main:run`, uvicorn, 1 worker) and the baseline (a bare FastAPI app
 returning the same JSON from memory, same uvicorn settings) each run in a subprocess on loopback.
-A light keep-alive HTTP/1.1 client in this process loads them: `GET /api/data-sources` (6 rows of a
-seeded tenant, JWT checked, read from PostgreSQL) and `POST .../verify` (settings stored, event
-published, signed webhook to an instant receiver in this process). Scratch database and Redis
-prefix are created here and removed at the end.
+A light keep-alive HTTP/1.1 client in this process loads them: `GET /api/data-sources` (6 rows of
+a seeded tenant, JWT checked, read from PostgreSQL) and `POST .../verify` (settings stored, event
+published, signed webhook to an instant receiver in this process). The list is measured in
+alternating rounds (baseline, API, baseline, ...), so other work on the machine weighs on both
+alike. Scratch database and Redis prefix are created here and removed at the end.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ REDIS = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 SECRET = "bench-jwt-secret-0123456789abcdef0123456789"  # noqa: S105 - bench-only
 WEBHOOK_SECRET = "whsec_YmVuY2gtd2ViaG9vay1zZWNyZXQtMDEyMzQ1Njc4OQ=="  # noqa: S105 - bench-only
 CONCURRENCY = 16
-DURATION = 6.0
-WARMUP = 1.5
+ROUNDS = 3  # baseline and API alternate, so a change in the machine's load hits both alike
+DURATION = 2.0  # measured seconds per round and server
+WARMUP = 1.0
 VERIFY_REQUESTS = 400
 VERIFY_CONCURRENCY = 4
 
@@ -84,8 +86,8 @@ class Conn:
                 await self.writer.wait_closed()
 
 
-async def _throughput(port: int, path: str, headers: dict[str, str]) -> float:
-    """Requests per second over DURATION with CONCURRENCY connections, after a warm-up."""
+async def _throughput(port: int, path: str, headers: dict[str, str]) -> tuple[int, float]:
+    """Requests and seconds measured over DURATION with CONCURRENCY connections, after a warm-up."""
     counted = 0
     measuring = False
     stop = False
@@ -110,7 +112,20 @@ async def _throughput(port: int, path: str, headers: dict[str, str]) -> float:
     measuring, elapsed = False, time.perf_counter() - start
     stop = True
     await asyncio.gather(*tasks)
-    return counted / elapsed
+    return counted, elapsed
+
+
+async def _alternating(
+    base_port: int, api_port: int, path: str, auth: dict[str, str]
+) -> tuple[float, float]:
+    """Requests per second of the baseline and of the API, over ROUNDS alternating rounds."""
+    totals = {"base": [0, 0.0], "api": [0, 0.0]}
+    for _ in range(ROUNDS):
+        for side, port, headers in (("base", base_port, {}), ("api", api_port, auth)):
+            count, seconds = await _throughput(port, path, headers)
+            totals[side][0] += count
+            totals[side][1] += seconds
+    return totals["base"][0] / totals["base"][1], totals["api"][0] / totals["api"][1]
 
 
 async def _latencies(
@@ -258,8 +273,7 @@ async def _bench(url: str) -> None:
         )
         await _wait_http(base_port, "/healthz", baseline)
 
-        base_rps = await _throughput(base_port, "/api/data-sources", {})
-        api_rps = await _throughput(api_port, "/api/data-sources", auth)
+        base_rps, api_rps = await _alternating(base_port, api_port, "/api/data-sources", auth)
         verify_body = json.dumps(
             {
                 # A public IP literal: the SSRF check runs without a DNS lookup (no resolver noise).
@@ -278,7 +292,8 @@ async def _bench(url: str) -> None:
         assert len(receiver.requests) >= VERIFY_REQUESTS
         print(
             f"list: api {api_rps:.0f} req/s vs bare FastAPI {base_rps:.0f} req/s "
-            f"({CONCURRENCY} connections, {DURATION:.0f} s); verify: {len(verify)} requests, "
+            f"({CONCURRENCY} connections, {ROUNDS} alternating rounds of {DURATION:.0f} s); "
+            f"verify: {len(verify)} requests, "
             f"{VERIFY_CONCURRENCY} connections, p50 {sorted(verify)[len(verify) // 2]:.1f} ms"
         )
         print(
