@@ -46,3 +46,26 @@ def test_logging_follows_a_swapped_stdout(capsys: pytest.CaptureFixture[str]) ->
         sys.stdout = original
     lines = [json.loads(line) for line in replacement.getvalue().splitlines()]
     assert [line["event"] for line in lines] == ["after_swap", "stdlib_after_swap"]
+
+
+def test_settings_error_is_one_line_naming_variables_not_values() -> None:
+    from pydantic import BaseModel, ValidationError, field_validator
+
+    from observability import describe_settings_error
+
+    class Example(BaseModel):
+        api_secret: str
+        port: int
+
+        @field_validator("port")
+        @classmethod
+        def _positive(cls, value: int) -> int:
+            if value <= 0:
+                raise ValueError("must be positive")
+            return value
+
+    with pytest.raises(ValidationError) as info:
+        Example.model_validate({"port": -5})
+    line = describe_settings_error("svc", info.value)
+    assert line == "svc: configuration error: API_SECRET is required; PORT: must be positive"
+    assert "-5" not in line

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import EVENTS_KEY_PREFIX, parse_allowed_hosts
+from observability import load_settings_or_exit
 
 
 class Settings(BaseSettings):
@@ -66,14 +66,4 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     """Read the environment, or print one readable line and exit with status 2."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        first = exc.errors(include_input=False, include_url=False)[0]
-        name = "_".join(str(part) for part in first["loc"]).upper()
-        message = str(first["msg"]).removeprefix("Value error, ")
-        line = f"connections-api: {name}: {message}" if name else f"connections-api: {message}"
-        if message == "Field required":
-            line = f"connections-api: {name} is required"
-        print(line, file=sys.stderr)  # noqa: T201 - the one start-up line an operator reads
-        raise SystemExit(2) from None
+    return load_settings_or_exit(Settings, "connections-api")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import sys
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import STATUS_QUEUE, parse_allowed_hosts
+from observability import load_settings_or_exit
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://root@127.0.0.1:5432/itsm_sync"
 
@@ -73,20 +73,6 @@ class Settings(BaseSettings):
         return parse_allowed_hosts(self.jira_allowed_private_hosts)
 
 
-def describe_settings_error(exc: ValidationError) -> str:
-    """One readable line naming the variables at fault (never their values)."""
-    parts = []
-    for error in exc.errors(include_input=False, include_url=False):
-        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-        reason = "is required" if error["type"] == "missing" else error["msg"]
-        parts.append(f"{name} {reason}")
-    return "itsm-sync: configuration error: " + "; ".join(parts)
-
-
 def load_settings() -> Settings:
-    """Read the settings, or stop the process with one line naming the missing variable."""
-    try:
-        return Settings()  # type: ignore[call-arg,unused-ignore]  # read from the environment
-    except ValidationError as exc:
-        print(describe_settings_error(exc), file=sys.stderr)  # noqa: T201
-        raise SystemExit(2) from None
+    """Read the environment, or print one readable line and exit with status 2."""
+    return load_settings_or_exit(Settings, "itsm-sync")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import EVENTS_KEY_PREFIX
+from observability import load_settings_or_exit
 
 
 class Settings(BaseSettings):
@@ -43,17 +42,6 @@ class Settings(BaseSettings):
         return self
 
 
-def _one_line(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error.get("loc", ()))
-    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-    return f"{where}: {message}" if where else message
-
-
 def load_settings() -> Settings:
-    """Read the settings or stop the process with one readable line naming the variable."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        print(f"sse-gateway: configuration error: {_one_line(exc)}", file=sys.stderr)  # noqa: T201
-        raise SystemExit(2) from None
+    """Read the environment, or print one readable line and exit with status 2."""
+    return load_settings_or_exit(Settings, "sse-gateway")

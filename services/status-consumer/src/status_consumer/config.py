@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import EVENTS_KEY_PREFIX, STATUS_QUEUE
+from observability import load_settings_or_exit
 
 
 class Settings(BaseSettings):
@@ -40,19 +40,6 @@ class Settings(BaseSettings):
     receipts_retention_days: int = Field(default=7, ge=1)
 
 
-def describe_settings_error(exc: ValidationError) -> str:
-    """One readable line naming the variables at fault (never their values)."""
-    parts = []
-    for error in exc.errors(include_input=False, include_url=False):
-        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-        parts.append(f"{name}: {error['msg']}")
-    return "status-consumer: invalid configuration: " + "; ".join(parts)
-
-
 def load_settings() -> Settings:
-    """Settings from the environment, or exit with one line naming the variable at fault."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        print(describe_settings_error(exc), file=sys.stderr)  # noqa: T201
-        raise SystemExit(2) from None
+    """Read the environment, or print one readable line and exit with status 2."""
+    return load_settings_or_exit(Settings, "status-consumer")

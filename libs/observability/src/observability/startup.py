@@ -1,0 +1,33 @@
+"""Start-up configuration errors: one readable line naming the variables, never their values."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+SettingsT = TypeVar("SettingsT")
+
+
+def describe_settings_error(service: str, exc: ValidationError) -> str:
+    """`service: configuration error: VAR is required; OTHER: reason` (no input values)."""
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False):
+        name = "_".join(str(part) for part in error["loc"]).upper()
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "missing":
+            parts.append(f"{name} is required")
+        else:
+            parts.append(f"{name}: {message}" if name else message)
+    return f"{service}: configuration error: " + "; ".join(parts)
+
+
+def load_settings_or_exit(factory: Callable[[], SettingsT], service: str) -> SettingsT:
+    """Build the settings from the environment, or print one line and exit with status 2."""
+    try:
+        return factory()
+    except ValidationError as exc:
+        print(describe_settings_error(service, exc), file=sys.stderr)  # noqa: T201 - for operators
+        raise SystemExit(2) from None
