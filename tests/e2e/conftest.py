@@ -23,13 +23,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aio_pika
 import httpx
 import pytest
-import redis
 from playwright.sync_api import Browser, Page, sync_playwright
-
-from rita_testing.servers import run_async
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -158,37 +154,17 @@ def _migrate_itsm_sync(url: str) -> None:
     )
 
 
-async def _delete_queues(url: str, names: list[str]) -> None:
-    connection = await aio_pika.connect(url)
-    async with connection:
-        for name in names:
-            channel = await connection.channel()
-            with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
-                await channel.queue_delete(name)
-
-
-def _delete_prefixed(url: str, prefix: str) -> None:
-    client = redis.Redis.from_url(url)
-    try:
-        for key in client.scan_iter(match=f"{prefix}*", count=500):
-            client.delete(key)
-    finally:
-        client.close()
-
-
 @pytest.fixture(scope="session")
 def system(
     rita_database_url: str,
     database_factory: Callable[[str], str],
     rabbitmq_url: str,
     redis_url: str,
-    run_id: str,
+    session_queue_name: str,
+    session_redis_prefix: str,
 ) -> Iterator[System]:
     """Every service and the console, ready; stopped and cleaned up at the end."""
-    # Session-wide names: the function-scoped `queue_name`/`redis_prefix` fixtures cannot serve a
-    # session fixture, so the same scheme is applied here, with the same clean-up.
-    queue = f"test.{run_id}.e2e"
-    prefix = f"test:{run_id}:e2e:events:"
+    queue, prefix = session_queue_name, session_redis_prefix
     sync_db = database_factory("itsm_sync")
     _migrate_itsm_sync(sync_db)
     tmp = Path(tempfile.mkdtemp(prefix="rita-e2e-"))
@@ -278,17 +254,16 @@ def system(
         )
     finally:
         _stop(procs)
-        run_async(lambda: _delete_queues(rabbitmq_url, [queue, f"{queue}.dlq"]))
-        _delete_prefixed(redis_url, prefix)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(system: System) -> Iterator[Browser]:
     """Debian's Chromium, headless (never a downloaded browser build).
 
     Started after `system` (and so stopped before it): Playwright's sync API keeps an event loop
-    running in this thread, and the system's set-up and clean-up run their own.
+    running in this thread, and the system's set-up and clean-up run their own. Module scope:
+    the loop ends with the browser tests, so async tests collected after them still run.
     """
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make install` (apt-get install chromium)")

@@ -110,12 +110,22 @@ async def _delete_queues(url: str, names: list[str]) -> None:
                 await channel.queue_delete(name)
 
 
-@pytest.fixture
-def queue_name(rabbitmq_url: str, run_id: str) -> Iterator[str]:
-    """A unique queue name; the queue and its `.dlq` are deleted after the test."""
+def _unique_queue(rabbitmq_url: str, run_id: str) -> Iterator[str]:
     name = f"test.{run_id}.{uuid.uuid4().hex[:8]}"
     yield name
     run_async(lambda: _delete_queues(rabbitmq_url, [name, f"{name}.dlq"]))
+
+
+@pytest.fixture
+def queue_name(rabbitmq_url: str, run_id: str) -> Iterator[str]:
+    """A unique queue name; the queue and its `.dlq` are deleted after the test."""
+    yield from _unique_queue(rabbitmq_url, run_id)
+
+
+@pytest.fixture(scope="session")
+def session_queue_name(rabbitmq_url: str, run_id: str) -> Iterator[str]:
+    """`queue_name` for session fixtures (e.g. a whole system started once)."""
+    yield from _unique_queue(rabbitmq_url, run_id)
 
 
 @pytest.fixture(scope="session")
@@ -133,12 +143,22 @@ async def _delete_prefixed(url: str, prefix: str) -> None:
         await client.aclose()
 
 
-@pytest.fixture
-def redis_prefix(redis_url: str, run_id: str) -> Iterator[str]:
-    """A unique key prefix (ending in `:`); every key under it is deleted after the test."""
+def _unique_prefix(redis_url: str, run_id: str) -> Iterator[str]:
     prefix = f"test:{run_id}:{uuid.uuid4().hex[:8]}:"
     yield prefix
     run_async(lambda: _delete_prefixed(redis_url, prefix))
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str, run_id: str) -> Iterator[str]:
+    """A unique key prefix (ending in `:`); every key under it is deleted after the test."""
+    yield from _unique_prefix(redis_url, run_id)
+
+
+@pytest.fixture(scope="session")
+def session_redis_prefix(redis_url: str, run_id: str) -> Iterator[str]:
+    """`redis_prefix` for session fixtures."""
+    yield from _unique_prefix(redis_url, run_id)
 
 
 # The schema is owned by connections-api; tests of every part migrate with its real revisions.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import shutil
 import socket
@@ -100,8 +101,17 @@ def resolve_server(kind: str, env_name: str, default: str, port: int) -> str:
 
 
 def run_async(factory: Callable[[], Any]) -> Any:
-    """Run a coroutine to completion from synchronous fixture code."""
-    return asyncio.run(factory())
+    """Run a coroutine to completion from synchronous fixture code.
+
+    Where this thread already runs an event loop (Playwright's sync API keeps one), the coroutine
+    runs on a loop of its own in a worker thread instead.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(factory())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(factory())).result()
 
 
 def stop_containers() -> None:
