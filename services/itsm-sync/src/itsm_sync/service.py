@@ -10,6 +10,7 @@ from itsm_sync.crypto import CredentialCipher
 from itsm_sync.db.engine import make_engine, make_sessionmaker
 from itsm_sync.db.store import Store
 from itsm_sync.deps import Deps
+from itsm_sync.jira.netguard import guarded_transport
 from itsm_sync.publisher import StatusPublisher
 from itsm_sync.runs import RunManager
 from itsm_sync.webhook_auth import WebhookAuthenticator
@@ -26,7 +27,11 @@ class Service:
         timeout = httpx.Timeout(settings.itsm_sync_http_timeout, connect=10.0)
         http = httpx.AsyncClient(
             timeout=timeout,
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            # Re-checks every address at connect time (DNS can change after the URL check).
+            transport=guarded_transport(
+                lambda: settings.allowed_private_hosts,
+                httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            ),
             headers={"Accept": "application/json", "User-Agent": "rita-itsm-sync/0.1"},
         )
         self.deps = Deps(

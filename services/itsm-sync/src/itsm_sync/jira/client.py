@@ -18,6 +18,7 @@ import structlog
 from pydantic import SecretStr
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 
+from contracts import UnsafeUrlError
 from itsm_sync.jira.errors import (
     JiraAuthError,
     JiraBadRequest,
@@ -25,6 +26,7 @@ from itsm_sync.jira.errors import (
     JiraPermissionError,
     JiraRateLimited,
     JiraServerError,
+    JiraUnsafeUrl,
     NotJiraSite,
     jira_error_messages,
     transport_error,
@@ -150,6 +152,10 @@ class JiraClient:
             JIRA_REQUESTS.labels(outcome="network_error").inc()
             # Connection-level failures are transient: retried, then `instance_unavailable`.
             raise transport_error(exc, self._site) from None
+        except UnsafeUrlError as exc:
+            # Raised by the connect-time SSRF check (`netguard`), with the verify-time wording.
+            JIRA_REQUESTS.labels(outcome="refused").inc()
+            raise JiraUnsafeUrl(f"The Jira URL may not be called: {exc}") from None
         JIRA_REQUESTS.labels(outcome=str(response.status_code)).inc()
         self._note_limits(response)
         return self._decode(response, path)

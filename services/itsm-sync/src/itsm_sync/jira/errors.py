@@ -48,6 +48,10 @@ class JiraBadRequest(JiraError):
     """400: Jira refused the request (for example the JQL)."""
 
 
+class JiraUnsafeUrl(JiraError):
+    """The site's host resolved to an address Rita's servers may not call (not retried)."""
+
+
 class JiraServerError(JiraUnavailable):
     """A transient 5xx answer (retried)."""
 
