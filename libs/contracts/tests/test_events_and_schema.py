@@ -64,6 +64,15 @@ def test_outbound_policy_refuses_private_and_plain_http(url: str) -> None:
         check_outbound_url(url, frozenset())
 
 
+@pytest.mark.parametrize(
+    "url", ["https://x.example.com:99999", "https://[bad", "https://x.example.com:abc/"]
+)
+def test_outbound_policy_refuses_a_malformed_url_as_unsafe(url: str) -> None:
+    # Callers catch UnsafeUrlError; a bare ValueError from urlsplit was an API 500.
+    with pytest.raises(UnsafeUrlError):
+        check_outbound_url(url, frozenset())
+
+
 def test_outbound_policy_allows_listed_hosts_and_unresolvable_names() -> None:
     allowed = parse_allowed_hosts("127.0.0.1:8004, fake-jira")
     check_outbound_url("http://127.0.0.1:8004", allowed)

@@ -249,3 +249,18 @@ async def test_patch_without_changes_keeps_version(api: Api, tenant: uuid.UUID) 
     )
     assert response.status_code == 200
     assert response.json()["version"] == 1
+
+
+@pytest.mark.parametrize("url", ["https://wiki.example.com:99999", "https://[bad"])
+async def test_patch_open_settings_with_a_malformed_url_is_422(
+    api: Api, tenant: uuid.UUID, url: str
+) -> None:
+    # Types without a settings schema skip URL validation; the outbound policy must still 4xx.
+    rows = await api.seed(tenant)
+    response = await api.client.patch(
+        f"/api/data-sources/{rows['confluence']['id']}",
+        json={"settings": {"base_url": url}},
+        headers=api.headers(tenant),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "unsafe_url"

@@ -34,11 +34,15 @@ def check_outbound_url(
 
     A name that does not resolve here is accepted: the sync service checks again when it connects.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises on a port that is not a number in range
+    except ValueError:
+        raise UnsafeUrlError("the URL is not valid") from None
     host = (parts.hostname or "").lower()
     if not host:
         raise UnsafeUrlError("the URL has no host")
-    host_port = f"{host}:{parts.port}" if parts.port else host
+    host_port = f"{host}:{port}" if port else host
     if host in allowed_private_hosts or host_port in allowed_private_hosts:
         return
     if parts.scheme != "https":
@@ -54,7 +58,7 @@ def check_outbound_url(
     if not resolve:
         return
     try:
-        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         return
     for info in infos:
