@@ -8,10 +8,17 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
-from contracts import SyncTicketsWebhook, VerifyCredentialsWebhook, parse_status_message
+from contracts import (
+    CancelIngestionWebhook,
+    SyncTicketsWebhook,
+    VerifyCredentialsWebhook,
+    parse_status_message,
+)
 from itsm_sync.db.models import SeenWebhook, SyncRun
+from itsm_sync.runstate import RunStatus
 from itsm_sync.service import Service
 
 
@@ -172,3 +179,38 @@ async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
     assert ready.json()["status"] == "ready"
     metrics = await client.get("/metrics")
     assert "itsm_sync_webhooks_total" in metrics.text
+
+
+async def test_cancel_interleaved_with_the_sync_claim_still_cancels(
+    service: Service, ids: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The cancel's update finds no row; the sync webhook's claim lands just after it (two
+    # background tasks on the same run): the cancel must still win.
+    run_id = uuid.uuid4()
+    common = {**ids, "connection_type": "jira_itsm", "ingestion_run_id": str(run_id)}
+    store = service.deps.store
+    real_move = store.move_run
+
+    async def move_then_sync_claims(target_id: uuid.UUID, target: RunStatus, **f: Any) -> bool:
+        moved = await real_move(target_id, target, **f)
+        if target is RunStatus.CANCELLED and not moved and await store.get_run(run_id) is None:
+            await store.claim_run(
+                SyncRun(
+                    ingestion_run_id=run_id,
+                    tenant_id=uuid.UUID(ids["tenant_id"]),
+                    connection_id=uuid.UUID(ids["connection_id"]),
+                    connection_type="jira_itsm",
+                    status=RunStatus.PENDING.value,
+                    time_range_days=30,
+                    pages_done=0,
+                    records_processed=0,
+                    records_failed=0,
+                )
+            )
+        return moved
+
+    monkeypatch.setattr(store, "move_run", move_then_sync_claims)
+    await service.runs.cancel(CancelIngestionWebhook.model_validate(common))
+    run = await store.get_run(run_id)
+    assert run is not None
+    assert run.status == "cancelled"

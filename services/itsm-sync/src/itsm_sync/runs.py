@@ -26,7 +26,7 @@ from itsm_sync.db.models import SyncRun
 from itsm_sync.deps import Deps
 from itsm_sync.jql import import_jql
 from itsm_sync.metrics import RUNS_ACTIVE, RUNS_FINISHED
-from itsm_sync.runstate import TERMINAL, RunStatus
+from itsm_sync.runstate import ACTIVE, TERMINAL, RunStatus
 from itsm_sync.sync import SyncJob
 from itsm_sync.verify import check_credentials
 
@@ -146,7 +146,7 @@ class RunManager:
             log.info("sync_cancelled", ingestion_run_id=str(run_id))
             return
         # Unknown run (the cancel overtook the sync webhook): a tombstone keeps it from starting.
-        await self._deps.store.claim_run(
+        stored = await self._deps.store.claim_run(
             SyncRun(
                 ingestion_run_id=run_id,
                 tenant_id=hook.tenant_id,
@@ -159,6 +159,9 @@ class RunManager:
                 records_failed=0,
             )
         )
+        # The sync webhook claimed the run between our update and our insert: cancel it now.
+        if RunStatus(stored.status) in ACTIVE:
+            await self.cancel(hook)
 
     async def resume(self) -> int:
         """Start the runs a previous process left active; returns how many."""
