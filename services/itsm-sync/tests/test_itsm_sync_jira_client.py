@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -131,3 +131,27 @@ async def test_projects_are_paged_until_is_last() -> None:
 
     projects = await make_client(handler).projects()
     assert [p["key"] for p in projects] == ["P0", "P1", "P2", "P3"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/rest/api/3/project/search", [{"key": "IT"}]),
+        ("/rest/api/3/issuetype", {"values": []}),
+        ("/rest/api/3/status", "ok"),
+        ("/rest/api/3/search/approximate-count", [1]),
+        ("/rest/api/3/search/jql", ["issue"]),
+    ],
+)
+async def test_json_of_the_wrong_shape_is_not_jira(path: str, body: object) -> None:
+    # Anything but NotJiraSite escapes the verify/sync handlers and no status is ever published.
+    client = make_client(lambda request: httpx.Response(200, json=body))
+    calls: dict[str, Callable[[], Awaitable[object]]] = {
+        "/rest/api/3/project/search": client.projects,
+        "/rest/api/3/issuetype": client.issue_types,
+        "/rest/api/3/status": client.statuses,
+        "/rest/api/3/search/approximate-count": lambda: client.approximate_count("x"),
+        "/rest/api/3/search/jql": lambda: client.search_page("x", None, 10),
+    }
+    with pytest.raises(NotJiraSite, match="not like Jira"):
+        await calls[path]()

@@ -79,6 +79,10 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+def _objects(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
 class JiraClient:
     """Calls to one Jira site as one account."""
 
@@ -199,6 +203,18 @@ class JiraClient:
                 return await self._send(method, path, **kwargs)
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
+    async def _call_object(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        body = await self._call(method, path, **kwargs)
+        if not isinstance(body, dict):
+            raise NotJiraSite(f"{self._site} answered {path}, but not like Jira")
+        return body
+
+    async def _call_list(self, path: str) -> list[dict[str, Any]]:
+        body = await self._call("GET", path)
+        if not _objects(body):
+            raise NotJiraSite(f"{self._site} answered {path}, but not like Jira")
+        return list(body)
+
     async def myself(self) -> dict[str, Any]:
         """`GET /myself`: proves the credentials; raises `NotJiraSite` if not Jira."""
         body = await self._call("GET", "/rest/api/3/myself")
@@ -211,10 +227,11 @@ class JiraClient:
         found: list[dict[str, Any]] = []
         start = 0
         while True:
-            body = await self._call(
-                "GET", "/rest/api/3/project/search", params={"startAt": start, "maxResults": 50}
-            )
-            values = list(body.get("values") or [])
+            path = "/rest/api/3/project/search"
+            body = await self._call_object("GET", path, params={"startAt": start, "maxResults": 50})
+            values = body.get("values") or []
+            if not _objects(values):
+                raise NotJiraSite(f"{self._site} answered {path}, but not like Jira")
             found.extend(values)
             start += len(values)
             if body.get("isLast", True) or not values:
@@ -222,15 +239,16 @@ class JiraClient:
 
     async def issue_types(self) -> list[dict[str, Any]]:
         """`GET /issuetype`."""
-        return list(await self._call("GET", "/rest/api/3/issuetype"))
+        return await self._call_list("/rest/api/3/issuetype")
 
     async def statuses(self) -> list[dict[str, Any]]:
         """`GET /status`."""
-        return list(await self._call("GET", "/rest/api/3/status"))
+        return await self._call_list("/rest/api/3/status")
 
     async def approximate_count(self, jql: str) -> int:
         """`POST /search/approximate-count`."""
-        body = await self._call("POST", "/rest/api/3/search/approximate-count", json={"jql": jql})
+        path = "/rest/api/3/search/approximate-count"
+        body = await self._call_object("POST", path, json={"jql": jql})
         return int(body.get("count", 0))
 
     async def search_page(
@@ -244,7 +262,7 @@ class JiraClient:
         }
         if next_page_token:
             request["nextPageToken"] = next_page_token
-        body = await self._call("POST", "/rest/api/3/search/jql", json=request)
+        body = await self._call_object("POST", "/rest/api/3/search/jql", json=request)
         token = body.get("nextPageToken") or None
         is_last = bool(body.get("isLast", token is None)) or token is None
         return SearchPage(list(body.get("issues") or []), token, is_last)
