@@ -374,3 +374,16 @@ async def first_run_state(settings: Settings, run_id: uuid.UUID) -> tuple[str, i
     finally:
         await probe.deps.http.aclose()
         await probe.engine.dispose()
+
+
+async def test_unexpected_failure_still_answers_the_verification(
+    flow: Flow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def database_gone(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("connection refused; params: fake-secret-in-a-driver-message")
+
+    monkeypatch.setattr(flow.svc.deps.store, "save_credentials", database_gone)
+    got = await verified(flow)
+    assert got["status"] == "failed"
+    assert got["error"] == "The sync service could not complete the verification; try again"
+    assert "fake-secret" not in json.dumps(got)

@@ -28,7 +28,7 @@ from itsm_sync.jql import import_jql
 from itsm_sync.metrics import RUNS_ACTIVE, RUNS_FINISHED
 from itsm_sync.runstate import ACTIVE, TERMINAL, RunStatus
 from itsm_sync.sync import SyncJob
-from itsm_sync.verify import check_credentials
+from itsm_sync.verify import check_credentials, internal_failure
 
 log = structlog.get_logger(__name__)
 
@@ -80,7 +80,13 @@ class RunManager:
             self._spawn(self.cancel(hook), f"cancel:{run}", ingestion_run_id=run, **ids)
 
     async def _verify(self, hook: VerifyCredentialsWebhook) -> None:
-        message = await check_credentials(hook, self._deps)
+        try:
+            message = await check_credentials(hook, self._deps)
+        except Exception as exc:  # whatever broke, Rita must get an answer
+            # Without one the connection stays "verifying" in Rita. Only the type is logged:
+            # a driver's message may quote statement parameters.
+            log.error("verification_internal_error", error_type=type(exc).__name__)
+            message = internal_failure(hook)
         await self._deps.publisher.publish(message)
 
     async def _start_sync(self, hook: SyncTicketsWebhook) -> None:

@@ -37,6 +37,11 @@ def _failed(hook: VerifyCredentialsWebhook, error: str, code: str | None) -> Ver
     )
 
 
+def internal_failure(hook: VerifyCredentialsWebhook) -> VerificationMessage:
+    """The answer when verification broke on our side (never says why: the reason may leak)."""
+    return _failed(hook, "The sync service could not complete the verification; try again", None)
+
+
 def _unique(items: list[dict[str, Any]], key: str) -> list[dict[str, str]]:
     seen: dict[str, dict[str, str]] = {}
     for item in items:
