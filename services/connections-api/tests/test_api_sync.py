@@ -7,12 +7,14 @@ import json
 import uuid
 from typing import Any
 
+import asyncpg
 from redis.asyncio import Redis
 from standardwebhooks import Webhook
 
 from connections_api.reaper import reap_once
 from connections_api.testing import WEBHOOK_SECRET, Api, Receiver, eventually, free_port_url
 from contracts import parse_webhook
+from rita_testing import asyncpg_dsn
 
 
 async def _ready(api: Api, tenant: uuid.UUID, kind: str = "jira_itsm") -> str:
@@ -157,6 +159,56 @@ async def test_cancel_ends_the_run_and_queues_cancel(
     assert actions in (["sync_tickets", "cancel_ingestion"], ["cancel_ingestion"])
     again = await _sync(api, tenant, connection_id)
     assert again.status_code == 202
+
+
+async def test_cancel_racing_a_run_ending_neither_deadlocks_nor_500s(
+    api: Api, tenant: uuid.UUID
+) -> None:
+    # The consumer ends a run by locking the run, then its connection (store.status_sql); the
+    # reaper and the relay do the same. A cancel that locked them the other way round deadlocked
+    # with it: PostgreSQL aborted one side (the API's, as a 500).
+    connection_id = await _ready(api, tenant)
+    run = (await _sync(api, tenant, connection_id)).json()
+    consumer = await asyncpg.connect(asyncpg_dsn(api.database_url))
+    try:
+        tx = consumer.transaction()
+        await tx.start()
+        await consumer.execute(
+            "UPDATE ingestion_runs SET status = 'completed', completed_at = now(),"
+            " updated_at = now() WHERE id = $1",
+            uuid.UUID(run["id"]),
+        )
+        cancel = asyncio.create_task(
+            api.client.post(
+                f"/api/data-sources/{connection_id}/cancel-ingestion",
+                headers=api.headers(tenant),
+            )
+        )
+
+        async def cancel_waits_for_a_lock() -> bool:
+            waiting = await consumer.fetchval(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            return bool(waiting)
+
+        await eventually(cancel_waits_for_a_lock, within=10)
+        await asyncio.wait_for(
+            consumer.execute(
+                "UPDATE data_source_connections SET status = 'idle',"
+                " last_sync_status = 'completed', last_sync_at = now(),"
+                " version = version + 1, updated_at = now() WHERE id = $1",
+                uuid.UUID(connection_id),
+            ),
+            timeout=10,
+        )
+        await tx.commit()
+        response = await asyncio.wait_for(cancel, timeout=10)
+    finally:
+        await consumer.close()
+    assert (response.status_code, response.json()["code"]) == (409, "no_active_run")
+    row = await _get(api, tenant, connection_id)
+    assert (row["status"], row["last_sync_status"]) == ("idle", "completed")
 
 
 async def test_outbox_retries_until_the_receiver_answers(

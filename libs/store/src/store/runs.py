@@ -20,14 +20,16 @@ ACTIVE = [s.value for s in ACTIVE_RUN_STATUSES]
 
 
 async def active_run(
-    session: AsyncSession, tenant_id: UUID, connection_id: UUID
+    session: AsyncSession, tenant_id: UUID, connection_id: UUID, *, for_update: bool = False
 ) -> IngestionRun | None:
-    """The connection's pending or running run, if any."""
+    """The connection's pending or running run, if any (optionally locked)."""
     stmt = sa.select(R).where(
         R.tenant_id == tenant_id,  # type: ignore[arg-type]
         R.connection_id == connection_id,  # type: ignore[arg-type]
         R.status.in_(ACTIVE),  # type: ignore[attr-defined]
     )
+    if for_update:
+        stmt = stmt.with_for_update()
     result = await session.execute(stmt.execution_options(populate_existing=True))
     return result.scalar_one_or_none()
 

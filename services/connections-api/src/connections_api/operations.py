@@ -215,8 +215,11 @@ async def sync_tickets(
 
 async def cancel_ingestion(unit: Unit, principal: Principal, connection_id: UUID) -> IngestionRun:
     """End the active run as cancelled, connection idle, queue `cancel_ingestion`."""
+    await load(unit.session, principal, connection_id)
+    # Run first, then connection: the order in which the consumer, the reaper and the relay
+    # lock them when a run ends. The other order deadlocks with a run ending at the same time.
+    run = await active_run(unit.session, principal.tenant_id, connection_id, for_update=True)
     row = await load(unit.session, principal, connection_id, lock=True)
-    run = await active_run(unit.session, principal.tenant_id, connection_id)
     ended = None
     if run is not None:
         ended = await end_run(unit.session, principal.tenant_id, run.id, LastSyncStatus.CANCELLED)
