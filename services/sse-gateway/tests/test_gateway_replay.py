@@ -6,11 +6,14 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from contracts import EventName, tenant_events_key
 from events import EventPublisher
+from sse_gateway.replay import catch_up as real_catch_up
 from sse_gateway.testing import RunningGateway, eventually
 
 StartGateway = Callable[..., Awaitable[RunningGateway]]
@@ -112,3 +115,26 @@ async def test_a_stream_that_vanished_gets_resync(
     await eventually(lambda: len(client.named("resync")) == 1)
     fresh = await publisher.publish(tenant, UPDATE, {"n": 1})
     await eventually(lambda: client.ids() == [fresh])
+
+
+async def test_first_connect_keeps_an_event_published_while_it_subscribes(
+    start_gateway: StartGateway, publisher: EventPublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guards the hand-off of a first connect (no Last-Event-ID): an event published after the
+    subscription but before the stream is read used to be dropped as already sent."""
+    gw = await start_gateway()
+    tenant = uuid.uuid4()
+    before = await publisher.publish(tenant, UPDATE, {"n": 0})
+    racing: list[str] = []
+
+    async def catch_up_after_a_publish(*args: Any, **kwargs: Any) -> Any:
+        racing.append(await publisher.publish(tenant, UPDATE, {"n": 1}))
+        return await real_catch_up(*args, **kwargs)
+
+    monkeypatch.setattr("sse_gateway.app.catch_up", catch_up_after_a_publish)
+    client = await gw.connect(tenant)
+    await eventually(lambda: client.ids() == racing)
+    monkeypatch.undo()
+    live = await publisher.publish(tenant, UPDATE, {"n": 2})
+    await eventually(lambda: client.ids() == [*racing, live])
+    assert before not in client.ids()

@@ -29,7 +29,7 @@ from sse_gateway.config import Settings
 from sse_gateway.frames import StreamId, parse_stream_id, retry_hint
 from sse_gateway.gcpolicy import run_gc_policy
 from sse_gateway.hub import Hub
-from sse_gateway.replay import catch_up
+from sse_gateway.replay import catch_up, current_tail
 from sse_gateway.stream import first_chunk, serve
 
 log = structlog.get_logger(__name__)
@@ -136,13 +136,22 @@ class Gateway:
         if scope["method"] == "HEAD":
             await Response(media_type="text/event-stream")(scope, receive, send)
             return
+        key = tenant_events_key(tenant, self.settings.EVENTS_KEY_PREFIX)
+        if last is None:
+            # A first connect resumes from the tail as it was *before* subscribing: an event
+            # published in between is then replayed, not mistaken for one already sent.
+            try:
+                last = await current_tail(self.redis, key)
+            except RedisError:
+                await self._unavailable("redis_unavailable", "the event source is unavailable")(
+                    scope, receive, send
+                )
+                return
         # Subscribe first, then read the stream: live events arriving meanwhile are queued and
         # de-duplicated against the catch-up by id, so the hand-off has no gap and no duplicate.
         sub = self.hub.subscribe(tenant)
         try:
-            result = await catch_up(
-                self.redis, tenant_events_key(tenant, self.settings.EVENTS_KEY_PREFIX), last
-            )
+            result = await catch_up(self.redis, key, last)
         except RedisError:
             self.hub.unsubscribe(sub)
             refusal = self._unavailable("redis_unavailable", "the event source is unavailable")

@@ -1,8 +1,9 @@
 """Catch-up from a tenant's capped stream: replay what a client missed, or tell it to resync.
 
 The rules, with `last` the client's Last-Event-ID and the stream's XINFO:
-- no `last`: nothing to replay; the cursor is the stream's last id (so a later Redis outage
-  can still be replayed from the right place);
+- no `last` (a first connect): the gateway reads the stream's tail with `current_tail` *before*
+  it subscribes and resumes from there, so an event published between the subscription and
+  this read is replayed rather than taken for one already sent;
 - the stream was trimmed (`entries-added > length`) and its first entry is after `last`, or an
   entry after `last` was deleted (`max-deleted-entry-id > last`): `resync`, cursor = tail (the
   client refetches, which covers everything up to now). A client exactly at the window's edge
@@ -61,6 +62,12 @@ async def _entries_after(redis: Redis, key: str, after: StreamId) -> list[Frame]
         if len(page) < _PAGE:
             return frames
         start = frames[-1].id
+
+
+async def current_tail(redis: Redis, key: str) -> StreamId:
+    """The stream's last id now (`0-0` when there is no stream yet)."""
+    info = await _stream_info(redis, key)
+    return _sid(info["last-generated-id"]) if info else ZERO_ID
 
 
 async def catch_up(redis: Redis, key: str, last: StreamId | None) -> CatchUp:
