@@ -264,3 +264,30 @@ async def test_patch_open_settings_with_a_malformed_url_is_422(
     )
     assert response.status_code == 422, response.text
     assert response.json()["code"] == "unsafe_url"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "a\u0000b"},
+        {"description": "a\u0000b"},
+        {"config": {"k": "a\u0000b"}},
+        {"config": {"k\u0000": 1}},
+        {"settings": {"space": "a\u0000b"}},
+    ],
+)
+async def test_a_nul_character_is_422_never_500(
+    api: Api, tenant: uuid.UUID, body: dict[str, object]
+) -> None:
+    # Valid JSON that PostgreSQL cannot store (text and jsonb refuse U+0000).
+    rows = await api.seed(tenant)
+    response = await api.client.patch(
+        f"/api/data-sources/{rows['confluence']['id']}", json=body, headers=api.headers(tenant)
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_error"
+    assert response.headers["content-type"] == "application/problem+json"
+    again = await api.client.get(
+        f"/api/data-sources/{rows['confluence']['id']}", headers=api.headers(tenant)
+    )
+    assert again.json()["version"] == rows["confluence"]["version"]

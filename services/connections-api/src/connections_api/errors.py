@@ -9,9 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+# SQLSTATEs of valid JSON strings that PostgreSQL cannot store: U+0000 in text (22021) and in
+# jsonb (22P05). The client's input, not a server fault.
+UNSTORABLE_SQLSTATES = frozenset({"22021", "22P05"})
 log = structlog.get_logger()
 
 
@@ -159,6 +163,18 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=dict(exc.headers or {}),
         )
 
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        if not isinstance(exc, DBAPIError) or sqlstate not in UNSTORABLE_SQLSTATES:
+            raise exc
+        return problem(
+            422,
+            "validation_error",
+            "The request is not valid",
+            "A text value holds a character that cannot be stored (U+0000)",
+            instance=request.url.path,
+        )
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
         return problem(500, "internal_error", "Internal server error", instance=request.url.path)
@@ -166,4 +182,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(Exception, unexpected)
