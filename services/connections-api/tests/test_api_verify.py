@@ -274,3 +274,38 @@ async def test_member_gets_403_before_any_validation(api: Api, tenant: uuid.UUID
         headers=api.headers(tenant, Role.MEMBER),
     )
     assert response.status_code == 403
+
+
+async def test_an_unexpected_send_error_still_returns_the_connection_to_idle(
+    api_factory: Any, tenant: uuid.UUID
+) -> None:
+    """A webhook URL httpx cannot even build used to leave the connection `verifying` for good."""
+    api: Api = await api_factory(sync_webhook_url="http://sync service.invalid/webhook")
+    rows = await api.seed(tenant)
+    connection_id = rows["jira_itsm"]["id"]
+    response = await _verify(api, tenant, connection_id)
+    assert response.status_code == 502
+    assert response.json()["code"] == "sync_service_unavailable"
+    assert TOKEN not in response.text
+    row = (
+        await api.client.get(f"/api/data-sources/{connection_id}", headers=api.headers(tenant))
+    ).json()
+    assert row["status"] == "idle"
+    assert row["last_verification_error"] == "Could not reach the sync service; try again"
+
+
+async def test_a_failure_of_our_own_while_sending_still_returns_the_connection_to_idle(
+    api: Api, tenant: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug in the sender")
+
+    monkeypatch.setattr(api.state.sender, "send_verify", broken)
+    rows = await api.seed(tenant)
+    connection_id = rows["jira_itsm"]["id"]
+    response = await _verify(api, tenant, connection_id)
+    assert response.status_code == 502
+    row = (
+        await api.client.get(f"/api/data-sources/{connection_id}", headers=api.headers(tenant))
+    ).json()
+    assert row["status"] == "idle"

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any, TypeVar
 from uuid import UUID
 
+import structlog
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,6 +51,8 @@ from store.tables import DataSourceConnection, IngestionRun
 M = TypeVar("M", bound=BaseModel)
 UNDELIVERABLE = "Could not reach the sync service; try again"
 _URL_KEYS = ("base_url", "instance_url")
+
+log = structlog.get_logger(__name__)
 
 
 async def load(
@@ -148,7 +151,11 @@ async def verify(
             attempts=state.settings.verify_webhook_attempts,
             max_seconds=state.settings.verify_webhook_max_seconds,
         )
-    except DeliveryError:
+    except Exception as exc:
+        # Whatever stopped the webhook (undeliverable, or a failure of our own), the connection
+        # must not stay `verifying`: nothing else would ever move it back.
+        if not isinstance(exc, DeliveryError):
+            log.error("verify_webhook_failed", error_type=type(exc).__name__)
         back = await update_connection(
             unit.session,
             principal.tenant_id,
