@@ -103,6 +103,8 @@ def test_knowledge_sync_message() -> None:
     ("raw", "reason"),
     [
         (b"\xff\xfe not json", "not valid JSON"),
+        ('{"type": "sync", "error_message": "a\\u0000b"}', "NUL character"),
+        (b'{"type": "sync", "error_message": "a\\u0000b"}', "NUL character"),
         ("{", "not valid JSON"),
         ("[1, 2]", "not a JSON object"),
         ({"tenant_id": TENANT, "status": "success"}, "no `type`"),

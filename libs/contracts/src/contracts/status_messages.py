@@ -107,6 +107,14 @@ def _normalise(data: Mapping[str, Any]) -> dict[str, Any]:
 def parse_status_message(raw: bytes | str | Mapping[str, Any]) -> StatusMessage:
     """Parse one status message (bytes, str or mapping) or raise `InvalidStatusMessage`."""
     if isinstance(raw, bytes | str):
+        # PostgreSQL cannot store U+0000 in text or jsonb: refuse it here, so the message goes to
+        # the dead-letter queue at once instead of failing its database batch again and again.
+        if isinstance(raw, bytes):
+            has_nul = b"\\u0000" in raw or b"\x00" in raw
+        else:
+            has_nul = "\\u0000" in raw or "\x00" in raw
+        if has_nul:
+            raise InvalidStatusMessage("the message contains a NUL character (U+0000)")
         try:
             data = json.loads(raw)
         except UnicodeDecodeError:
