@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from contracts import StatusMessage, parse_status_message
 from store import BatchResult, apply_status_batch, prune_receipts
 from store.status_fold import REVERIFY_SUFFIX, is_credential_failure
+from store.testing import insert_connection, insert_run
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -29,29 +30,11 @@ async def engine(rita_database_url: str) -> AsyncIterator[AsyncEngine]:
 async def make_connection(
     engine: AsyncEngine, *, status: str = "idle", enabled: bool = True
 ) -> tuple[UUID, UUID]:
-    cid, tenant = uuid.uuid4(), uuid.uuid4()
-    async with engine.begin() as c:
-        await c.execute(
-            sa.text(
-                "INSERT INTO data_source_connections (id, tenant_id, type, name, status, enabled,"
-                " version) VALUES (:id, :t, 'jira_itsm', 'Jira', :s, :e, 1)"
-            ),
-            {"id": cid, "t": tenant, "s": status, "e": enabled},
-        )
-    return cid, tenant
+    return await insert_connection(engine, status=status, enabled=enabled)
 
 
 async def make_run(engine: AsyncEngine, cid: UUID, tenant: UUID, status: str = "pending") -> UUID:
-    rid = uuid.uuid4()
-    async with engine.begin() as c:
-        await c.execute(
-            sa.text(
-                "INSERT INTO ingestion_runs (id, tenant_id, connection_id, status, time_range_days,"
-                " records_processed, records_failed) VALUES (:id, :t, :c, :s, 30, 0, 0)"
-            ),
-            {"id": rid, "t": tenant, "c": cid, "s": status},
-        )
-    return rid
+    return await insert_run(engine, cid, tenant, status)
 
 
 async def row(engine: AsyncEngine, table: str, rid: UUID) -> dict[str, Any]:

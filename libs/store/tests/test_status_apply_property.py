@@ -17,6 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from contracts import StatusMessage, parse_status_message
 from store import apply_status_batch
+from store.testing import insert_syncing_runs
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 RUN_FIELDS = (
@@ -70,25 +71,7 @@ def story_messages(index: int, story: tuple[list[int], str | None, bool]) -> lis
 
 async def seed(engine: AsyncEngine, count: int) -> list[tuple[UUID, UUID, UUID]]:
     """`count` syncing connections, each with one pending run: (tenant, connection, run)."""
-    made = [(uuid.uuid4(), uuid.uuid4(), uuid.uuid4()) for _ in range(count)]
-    async with engine.begin() as c:
-        for tenant, cid, rid in made:
-            await c.execute(
-                sa.text(
-                    "INSERT INTO data_source_connections (id, tenant_id, type, name, status,"
-                    " enabled, version) VALUES (:c, :t, 'jira_itsm', 'J', 'syncing', true, 1);"
-                ),
-                {"c": cid, "t": tenant},
-            )
-            await c.execute(
-                sa.text(
-                    "INSERT INTO ingestion_runs (id, tenant_id, connection_id, status,"
-                    " time_range_days, records_processed, records_failed)"
-                    " VALUES (:r, :t, :c, 'pending', 30, 0, 0)"
-                ),
-                {"r": rid, "t": tenant, "c": cid},
-            )
-    return made
+    return await insert_syncing_runs(engine, count)
 
 
 def bind(body: dict[str, Any], ids: tuple[UUID, UUID, UUID], namespace: str) -> StatusMessage:

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from rita_testing import asyncpg_dsn
 from status_consumer.app import create_app
 from status_consumer.config import Settings
+from store.testing import insert_syncing_runs
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 STEPS = 40  # progress messages per run
@@ -81,25 +81,7 @@ async def engine(rita_database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 async def seed_runs(engine: AsyncEngine, count: int) -> list[tuple[UUID, UUID, UUID]]:
-    made = [(uuid.uuid4(), uuid.uuid4(), uuid.uuid4()) for _ in range(count)]
-    async with engine.begin() as c:
-        for tenant, cid, rid in made:
-            await c.execute(
-                sa.text(
-                    "INSERT INTO data_source_connections (id, tenant_id, type, name, status,"
-                    " enabled, version) VALUES (:c, :t, 'jira_itsm', 'J', 'syncing', true, 1)"
-                ),
-                {"c": cid, "t": tenant},
-            )
-            await c.execute(
-                sa.text(
-                    "INSERT INTO ingestion_runs (id, tenant_id, connection_id, status,"
-                    " time_range_days, records_processed, records_failed)"
-                    " VALUES (:r, :t, :c, 'pending', 30, 0, 0)"
-                ),
-                {"r": rid, "t": tenant, "c": cid},
-            )
-    return made
+    return await insert_syncing_runs(engine, count)
 
 
 def stream(made: list[tuple[UUID, UUID, UUID]]) -> list[bytes]:

@@ -22,6 +22,7 @@ from contracts import DEAD_LETTER_REASON_HEADER, EventName, dead_letter_queue, t
 from events import decode_stream_entry
 from status_consumer.app import create_app
 from status_consumer.config import Settings
+from store.testing import insert_connection, insert_run
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -118,29 +119,11 @@ async def harness(
 
 
 async def make_connection(h: Harness, status: str = "idle") -> tuple[UUID, UUID]:
-    cid, tenant = uuid.uuid4(), uuid.uuid4()
-    async with h.engine.begin() as c:
-        await c.execute(
-            sa.text(
-                "INSERT INTO data_source_connections (id, tenant_id, type, name, status, enabled,"
-                " version) VALUES (:id, :t, 'jira_itsm', 'Jira', :s, true, 1)"
-            ),
-            {"id": cid, "t": tenant, "s": status},
-        )
-    return cid, tenant
+    return await insert_connection(h.engine, status=status)
 
 
 async def make_run(h: Harness, cid: UUID, tenant: UUID, status: str = "pending") -> UUID:
-    rid = uuid.uuid4()
-    async with h.engine.begin() as c:
-        await c.execute(
-            sa.text(
-                "INSERT INTO ingestion_runs (id, tenant_id, connection_id, status, time_range_days,"
-                " records_processed, records_failed) VALUES (:id, :t, :c, :s, 30, 0, 0)"
-            ),
-            {"id": rid, "t": tenant, "c": cid, "s": status},
-        )
-    return rid
+    return await insert_run(h.engine, cid, tenant, status)
 
 
 def ticket(rid: UUID, tenant: UUID, status: str, n: int, **extra: Any) -> dict[str, Any]:

@@ -1,0 +1,46 @@
+"""Rows for tests of any part that reads or applies to the schema (inserted with plain SQL)."""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+_CONNECTION = sa.text(
+    "INSERT INTO data_source_connections (id, tenant_id, type, name, status, enabled, version)"
+    " VALUES (:id, :t, 'jira_itsm', 'Jira', :s, :e, 1)"
+)
+_RUN = sa.text(
+    "INSERT INTO ingestion_runs (id, tenant_id, connection_id, status, time_range_days,"
+    " records_processed, records_failed) VALUES (:id, :t, :c, :s, 30, 0, 0)"
+)
+
+
+async def insert_connection(
+    engine: AsyncEngine, *, status: str = "idle", enabled: bool = True
+) -> tuple[UUID, UUID]:
+    """A `jira_itsm` connection of a new tenant: (connection id, tenant id)."""
+    cid, tenant = uuid.uuid4(), uuid.uuid4()
+    async with engine.begin() as c:
+        await c.execute(_CONNECTION, {"id": cid, "t": tenant, "s": status, "e": enabled})
+    return cid, tenant
+
+
+async def insert_run(engine: AsyncEngine, cid: UUID, tenant: UUID, status: str = "pending") -> UUID:
+    """A 30-day run of that connection; its id."""
+    rid = uuid.uuid4()
+    async with engine.begin() as c:
+        await c.execute(_RUN, {"id": rid, "t": tenant, "c": cid, "s": status})
+    return rid
+
+
+async def insert_syncing_runs(engine: AsyncEngine, count: int) -> list[tuple[UUID, UUID, UUID]]:
+    """`count` syncing connections, each with one pending run: (tenant, connection, run)."""
+    made = [(uuid.uuid4(), uuid.uuid4(), uuid.uuid4()) for _ in range(count)]
+    async with engine.begin() as c:
+        for tenant, cid, rid in made:
+            await c.execute(_CONNECTION, {"id": cid, "t": tenant, "s": "syncing", "e": True})
+            await c.execute(_RUN, {"id": rid, "t": tenant, "c": cid, "s": "pending"})
+    return made
