@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export UV_PYTHON ?= 3.11
-# pip installs uv into the user's Python; make sure its scripts are found.
-export PATH := $(HOME)/.local/bin:$(PATH)
+# pip installs uv into the interpreter's scripts folder (or the user's); make sure it is found.
+PY_SCRIPTS := $(shell python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null)
+export PATH := $(PY_SCRIPTS):$(HOME)/.local/bin:$(PATH)
 UV := uv
 PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)))
 PYTEST_ARGS ?=
