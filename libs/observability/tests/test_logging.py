@@ -69,3 +69,18 @@ def test_settings_error_is_one_line_naming_variables_not_values() -> None:
     line = describe_settings_error("svc", info.value)
     assert line == "svc: configuration error: API_SECRET is required; PORT: must be positive"
     assert "-5" not in line
+
+
+def test_freeze_startup_objects_freezes_and_sets_thresholds() -> None:
+    import gc
+
+    from observability import freeze_startup_objects
+
+    before = gc.get_threshold()
+    try:
+        freeze_startup_objects((12_345, 11, 9))
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (12_345, 11, 9)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

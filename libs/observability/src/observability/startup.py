@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from typing import TypeVar
@@ -31,3 +32,16 @@ def load_settings_or_exit(factory: Callable[[], SettingsT], service: str) -> Set
     except ValidationError as exc:
         print(describe_settings_error(service, exc), file=sys.stderr)  # noqa: T201 - for operators
         raise SystemExit(2) from None
+
+
+def freeze_startup_objects(thresholds: tuple[int, int, int] | None = None) -> None:
+    """Keep what start-up built (modules, routes, models) out of every later GC pass.
+
+    Those objects live as long as the process: `gc.freeze` moves them out of the collector's
+    sight, so a collection walks only what the service allocates while it runs. `thresholds`
+    optionally lets young objects die before a collection promotes them (`gc.set_threshold`).
+    """
+    gc.collect()
+    gc.freeze()
+    if thresholds is not None:
+        gc.set_threshold(*thresholds)

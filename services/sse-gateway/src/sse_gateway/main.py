@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import socket
 from types import FrameType
 from typing import Any
 
 import uvicorn
 
-from observability import configure_logging
+from observability import configure_logging, freeze_startup_objects
 from sse_gateway.app import Gateway, create_app
 from sse_gateway.config import Settings, load_settings
 
@@ -61,10 +60,8 @@ def main() -> None:
     settings = load_settings()
     configure_logging("sse-gateway", level=settings.LOG_LEVEL, fmt=settings.LOG_FORMAT)
     server = build_server(settings)
-    # Import-time objects (modules, models) live forever: keep them out of every GC pass. The
-    # GC policy (gcpolicy.py) then freezes what survives, every second, while serving.
-    gc.collect()
-    gc.freeze()
+    # The GC policy (gcpolicy.py) then freezes what survives, every second, while serving.
+    freeze_startup_objects()
     server.run()
 
 
