@@ -64,7 +64,7 @@ def test_bad_token_shows_authentication_failed_and_never_the_token(
     page.get_by_label("API Token").fill(bad_token)
     page.get_by_role("button", name="Verify").click()
     alert = page.get_by_test_id("verification-error")
-    # itsm-sync's readable text for Jira's 401 (error code `authentication_failed`).
+    # itsm-sync's readable text for Jira's 401 (error code `auth_failed`).
     expect(alert).to_contain_text("Verification failed")
     expect(alert).to_contain_text(re.compile("rejected the email or API token", re.IGNORECASE))
     expect(page.get_by_label("API Token")).to_have_value("")

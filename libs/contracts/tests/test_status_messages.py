@@ -67,14 +67,14 @@ def test_ticket_ingestion_progress_from_ritas_mock_with_error_and_extras() -> No
                 "records_failed": 1,
                 "total_estimated": 100,
                 "error": "Jira is unavailable",
-                "error_detail": {"error_code": "instance_unavailable"},
+                "error_detail": {"error_code": "unreachable"},
                 "source": "mock",
             }
         )
     )
     assert isinstance(message, TicketIngestionMessage)
     assert message.error_message == "Jira is unavailable"
-    assert message.error_detail == {"error_code": "instance_unavailable"}
+    assert message.error_detail == {"error_code": "unreachable"}
     assert message.connection_id is None
 
 

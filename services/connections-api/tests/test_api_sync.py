@@ -256,7 +256,7 @@ async def test_outbox_gives_up_fails_the_run_and_publishes(
     ).json()
     assert latest["id"] == run["id"]
     assert latest["error_message"] == message
-    assert latest["error_detail"] == {"error_code": "instance_unavailable", "stage": "webhook"}
+    assert latest["error_detail"] == {"error_code": "unreachable", "stage": "webhook"}
     row = await _get(api, tenant, connection_id)
     assert (row["status"], row["last_sync_status"], row["last_sync_error"]) == (
         "idle",
@@ -284,7 +284,7 @@ async def test_reaper_fails_silent_runs(api: Api, tenant: uuid.UUID) -> None:
         )
     ).json()
     assert latest["status"] == "failed"
-    assert latest["error_detail"] == {"error_code": "timed_out"}
+    assert latest["error_detail"] == {"error_code": "timeout"}
     assert latest["error_message"] == "No progress from the sync service for 30 minutes"
     row = await _get(api, tenant, connection_id)
     assert (row["status"], row["last_sync_status"]) == ("idle", "failed")

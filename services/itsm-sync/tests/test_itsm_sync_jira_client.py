@@ -8,7 +8,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from contracts import SyncErrorCode
+from contracts import ErrorCode
 from itsm_sync.jira import (
     JiraAuthError,
     JiraClient,
@@ -63,7 +63,7 @@ async def test_transient_5xx_is_retried_a_bounded_number_of_times() -> None:
     with pytest.raises(JiraUnavailable) as caught:
         await make_client(handler).myself()
     assert len(calls) == 3  # the first try and two retries
-    assert caught.value.code == SyncErrorCode.INSTANCE_UNAVAILABLE
+    assert caught.value.code == ErrorCode.UNREACHABLE
 
 
 async def test_rate_limit_storm_that_never_ends_fails_readably() -> None:
@@ -77,12 +77,12 @@ async def test_rate_limit_storm_that_never_ends_fails_readably() -> None:
 @pytest.mark.parametrize(
     ("status", "error", "code"),
     [
-        (401, JiraAuthError, SyncErrorCode.AUTHENTICATION_FAILED),
-        (403, JiraPermissionError, SyncErrorCode.PERMISSION_DENIED),
+        (401, JiraAuthError, ErrorCode.AUTH_FAILED),
+        (403, JiraPermissionError, ErrorCode.FORBIDDEN),
     ],
 )
 async def test_auth_failures_map_to_codes(
-    status: int, error: type[Exception], code: SyncErrorCode
+    status: int, error: type[Exception], code: ErrorCode
 ) -> None:
     client = make_client(lambda request: httpx.Response(status, json={"errorMessages": []}))
     with pytest.raises(error) as caught:
@@ -103,7 +103,7 @@ async def test_connection_failure_is_instance_unavailable() -> None:
 
     with pytest.raises(JiraUnavailable, match="Could not connect") as caught:
         await make_client(handler).myself()
-    assert caught.value.code == SyncErrorCode.INSTANCE_UNAVAILABLE
+    assert caught.value.code == ErrorCode.UNREACHABLE
 
 
 async def test_search_sends_the_fields_allow_list_and_token() -> None:

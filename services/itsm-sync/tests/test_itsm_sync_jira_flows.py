@@ -197,7 +197,7 @@ async def test_bad_token_is_authentication_failed_and_never_leaks(
     got = await messages(lambda m: any(x["connection_id"] == ids["connection_id"] for x in m), 20.0)
     message = got[0]
     assert message["status"] == "failed"
-    assert message["error_detail"] == {"error_code": "authentication_failed"}
+    assert message["error_detail"] == {"error_code": "auth_failed"}
     assert "401" in message["error"]
     # Also store good credentials, so the scan covers a real ciphertext row.
     good_ids = {**ids, "connection_id": str(uuid.uuid4())}
@@ -215,7 +215,7 @@ async def test_account_without_browse_permission_is_permission_denied(flow: Flow
     await post(http, sign, verify_body(ids, jira.base_url, email=NOBROWSE, token=f"{TOKEN}-nb"))
     got = await messages(lambda m: len(m) >= 1, 20.0)
     assert got[0]["status"] == "failed"
-    assert got[0]["error_detail"] == {"error_code": "permission_denied"}
+    assert got[0]["error_detail"] == {"error_code": "forbidden"}
 
 
 async def test_site_that_does_not_answer_is_instance_unavailable(flow: Flow) -> None:
@@ -230,7 +230,7 @@ async def test_site_that_does_not_answer_is_instance_unavailable(flow: Flow) -> 
     await post(http, sign, verify_body(ids, f"http://127.0.0.1:{port}"))
     got = await messages(lambda m: len(m) >= 1, 30.0)
     assert got[0]["status"] == "failed"
-    assert got[0]["error_detail"] == {"error_code": "instance_unavailable"}
+    assert got[0]["error_detail"] == {"error_code": "unreachable"}
 
 
 def assert_progress(run_messages: list[dict[str, Any]]) -> None:

@@ -143,7 +143,7 @@ async def test_sync_without_stored_credentials_fails_with_verify_again(
     message = parse_status_message(json.dumps(received[0]))
     assert message.type == "ticket_ingestion"
     assert message.status == "failed"
-    assert message.error_detail == {"error_code": "authentication_failed"}
+    assert message.error_detail == {"error_code": "auth_failed"}
     assert message.error_message
     assert "verify it again" in message.error_message
     run = await service.deps.store.get_run(run_id)

@@ -306,10 +306,13 @@ export interface components {
             last_verification_at?: string | null;
             /** Last Verification Error */
             last_verification_error?: string | null;
+            last_verification_error_code?: components["schemas"]["ErrorCode"] | null;
+            /** Last Verified At */
+            last_verified_at?: string | null;
             /** Latest Options */
             latest_options?: {
                 [key: string]: unknown;
-            } | null;
+            } | unknown[] | null;
             /** Name */
             name: string;
             /** Settings */
@@ -369,6 +372,15 @@ export interface components {
             /** Tenant Id */
             tenant_id?: string | null;
         };
+        /**
+         * ErrorCode
+         * @description A failure's stable code: `last_verification_error_code` and `ingestion_runs.error_code`.
+         *
+         *     A sync service reports one in `error_detail.error_code`; Rita's own code paths (reaper,
+         *     outbox relay, cancel) use the same vocabulary.
+         * @enum {string}
+         */
+        ErrorCode: "auth_failed" | "forbidden" | "not_found" | "unreachable" | "rate_limited" | "timeout" | "verification_timeout" | "tickets_below_threshold" | "cancelled_by_user" | "internal";
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -391,6 +403,7 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            error_code?: components["schemas"]["ErrorCode"] | null;
             /** Error Detail */
             error_detail?: {
                 [key: string]: unknown;

@@ -16,7 +16,7 @@ from contracts.connection_settings import (
     credentials_model_for,
     settings_model_for,
 )
-from contracts.errors import CREDENTIAL_ERROR_CODES, SyncErrorCode
+from contracts.errors import CREDENTIAL_ERROR_CODES, ErrorCode, parse_error_code
 from contracts.events import (
     EVENT_STREAM_MAXLEN,
     EVENTS_KEY_PREFIX,
@@ -111,6 +111,7 @@ __all__ = [
     "DataSourceType",
     "DataSourceUpdateEvent",
     "DefaultDataSource",
+    "ErrorCode",
     "EventName",
     "IngestionRunPublic",
     "IngestionRunStatus",
@@ -131,7 +132,6 @@ __all__ = [
     "ServiceNowSettings",
     "SourceCategory",
     "StatusMessage",
-    "SyncErrorCode",
     "SyncMessage",
     "SyncTicketsSettings",
     "SyncTicketsWebhook",
@@ -146,6 +146,7 @@ __all__ = [
     "describe_validation_error",
     "events_channel_pattern",
     "parse_allowed_hosts",
+    "parse_error_code",
     "parse_status_message",
     "parse_webhook",
     "settings_model_for",

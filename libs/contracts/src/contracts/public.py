@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.errors import ErrorCode
 from contracts.types import ConnectionStatus, DataSourceType, IngestionRunStatus, LastSyncStatus
 
 
@@ -23,11 +24,13 @@ class ConnectionPublic(BaseModel):
     description: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
     config: dict[str, Any] = Field(default_factory=dict)
-    latest_options: dict[str, Any] | None = None
+    latest_options: dict[str, Any] | list[Any] | None = None
     status: ConnectionStatus
     enabled: bool
     last_verification_at: datetime | None = None
+    last_verified_at: datetime | None = None
     last_verification_error: str | None = None
+    last_verification_error_code: ErrorCode | None = None
     last_sync_at: datetime | None = None
     last_sync_status: LastSyncStatus | None = None
     last_sync_error: str | None = None
@@ -60,6 +63,7 @@ class IngestionRunPublic(BaseModel):
     records_failed: int = 0
     total_estimated: int | None = None
     error_message: str | None = None
+    error_code: ErrorCode | None = None
     error_detail: dict[str, Any] | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime

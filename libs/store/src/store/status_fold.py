@@ -16,7 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from contracts import CREDENTIAL_ERROR_CODES, TicketIngestionMessage, VerificationMessage
+from contracts import (
+    CREDENTIAL_ERROR_CODES,
+    TicketIngestionMessage,
+    VerificationMessage,
+    parse_error_code,
+)
 
 _CREDENTIAL_TEXT = re.compile(r"authenticat|permission|credential|\b401\b|\b403\b", re.IGNORECASE)
 REVERIFY_SUFFIX = " — verify the credentials again"
@@ -24,8 +29,7 @@ REVERIFY_SUFFIX = " — verify the credentials again"
 
 def is_credential_failure(error: str | None, detail: Mapping[str, Any] | None) -> bool:
     """Whether a failed run says the stored credentials no longer work."""
-    code = (detail or {}).get("error_code")
-    if isinstance(code, str) and code in {c.value for c in CREDENTIAL_ERROR_CODES}:
+    if parse_error_code((detail or {}).get("error_code")) in CREDENTIAL_ERROR_CODES:
         return True
     return bool(error and _CREDENTIAL_TEXT.search(error))
 

@@ -67,11 +67,21 @@ class DataSourceConnection(SQLModel, table=True):
     description: str | None = Field(default=None)
     settings: dict[str, Any] = _jsonb(nullable=False, default={})
     config: dict[str, Any] = _jsonb(nullable=False, default={})
-    latest_options: dict[str, Any] | None = _jsonb(nullable=True, default=None)
+    # What the last successful verification discovered: an object (this project's sync service)
+    # or an array (Rita's sync service), stored as sent.
+    latest_options: dict[str, Any] | list[Any] | None = _jsonb(nullable=True, default=None)
     status: str = Field(default=ConnectionStatus.IDLE.value, max_length=16)
     enabled: bool = Field(default=False)
+    # The last verification *attempt* (success or failure) and, apart from it, the last success:
+    # a never-verified connection opens on the form, a verified one on its configuration.
     last_verification_at: datetime | None = _timestamp()
+    last_verified_at: datetime | None = _timestamp()
     last_verification_error: str | None = Field(default=None)
+    last_verification_error_code: str | None = Field(default=None, max_length=64)
+    # The verification in flight (sent in `verify_credentials`, echoed by the result): a result
+    # naming another id is stale and ignored; the reaper times it out after VERIFY_TIMEOUT.
+    verification_id: UUID | None = Field(default=None)
+    verification_started_at: datetime | None = _timestamp()
     last_sync_at: datetime | None = _timestamp()
     last_sync_status: str | None = Field(default=None, max_length=16)
     last_sync_error: str | None = Field(default=None)
@@ -117,6 +127,7 @@ class IngestionRun(SQLModel, table=True):
     records_failed: int = Field(default=0)
     total_estimated: int | None = Field(default=None)
     error_message: str | None = Field(default=None)
+    error_code: str | None = Field(default=None, max_length=64)
     error_detail: dict[str, Any] | None = _jsonb(nullable=True, default=None)
     # `metadata` is reserved on declarative classes: the attribute has another name.
     run_metadata: dict[str, Any] = Field(

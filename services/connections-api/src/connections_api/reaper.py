@@ -10,7 +10,7 @@ import structlog
 from connections_api.metrics import ACTIVE_RUNS
 from connections_api.state import AppState
 from connections_api.uow import Unit
-from contracts import LastSyncStatus, SyncErrorCode
+from contracts import ErrorCode, LastSyncStatus
 from store.runs import count_active_runs, end_run, stale_run_ids
 
 log = structlog.get_logger()
@@ -31,7 +31,7 @@ async def reap_once(state: AppState) -> int:
                 run_id,
                 LastSyncStatus.FAILED,
                 error_message=f"No progress from the sync service for {minutes} minutes",
-                error_detail={"error_code": SyncErrorCode.TIMED_OUT.value},
+                error_detail={"error_code": ErrorCode.TIMEOUT.value},
             )
             if changed is None:
                 continue

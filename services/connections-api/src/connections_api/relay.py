@@ -13,7 +13,7 @@ from connections_api.metrics import OUTBOX_DEPTH, WEBHOOK_DELIVERIES
 from connections_api.state import AppState
 from connections_api.uow import Unit
 from connections_api.webhooks import DeliveryError
-from contracts import LastSyncStatus, SyncErrorCode
+from contracts import ErrorCode, LastSyncStatus
 from store import outbox
 from store.runs import active_run_ids, end_run
 from store.tables import WebhookOutbox
@@ -119,7 +119,7 @@ class OutboxRelay:
                 LastSyncStatus.FAILED,
                 error_message=message,
                 error_detail={
-                    "error_code": SyncErrorCode.INSTANCE_UNAVAILABLE.value,
+                    "error_code": ErrorCode.UNREACHABLE.value,
                     "stage": "webhook",
                 },
             )

@@ -16,8 +16,8 @@ import structlog
 
 from contracts import (
     DataSourceType,
+    ErrorCode,
     JiraItsmCredentials,
-    SyncErrorCode,
     UnsafeUrlError,
     check_outbound_url,
 )
@@ -104,12 +104,12 @@ class SyncJob:
         key = (run.tenant_id, run.connection_id, run.connection_type)
         stored = await deps.store.load_credentials(key)
         if stored is None:
-            raise RunFailed(VERIFY_AGAIN, SyncErrorCode.AUTHENTICATION_FAILED)
+            raise RunFailed(VERIFY_AGAIN, ErrorCode.AUTH_FAILED)
         try:
             plain = deps.cipher.decrypt(stored.ciphertext, credential_aad(*(str(k) for k in key)))
             credentials = JiraItsmCredentials.model_validate_json(plain)
         except (DecryptionError, ValueError):
-            raise RunFailed(VERIFY_AGAIN, SyncErrorCode.AUTHENTICATION_FAILED) from None
+            raise RunFailed(VERIFY_AGAIN, ErrorCode.AUTH_FAILED) from None
         try:
             check_outbound_url(stored.base_url, deps.settings.allowed_private_hosts)
         except UnsafeUrlError as exc:

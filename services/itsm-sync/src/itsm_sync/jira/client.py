@@ -154,7 +154,7 @@ class JiraClient:
             )
         except httpx.TransportError as exc:
             JIRA_REQUESTS.labels(outcome="network_error").inc()
-            # Connection-level failures are transient: retried, then `instance_unavailable`.
+            # Connection-level failures are transient: retried, then `unreachable`.
             raise transport_error(exc, self._site) from None
         except UnsafeUrlError as exc:
             # Raised by the connect-time SSRF check (`netguard`), with the verify-time wording.

@@ -7,13 +7,13 @@ import ssl
 
 import httpx
 
-from contracts import SyncErrorCode
+from contracts import ErrorCode
 
 
 class JiraError(Exception):
     """A Jira call failed; `str()` is a readable message, `code` the `error_detail` code."""
 
-    code: SyncErrorCode | None = None
+    code: ErrorCode | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -23,25 +23,25 @@ class JiraError(Exception):
 class JiraAuthError(JiraError):
     """401: wrong email or API token."""
 
-    code = SyncErrorCode.AUTHENTICATION_FAILED
+    code = ErrorCode.AUTH_FAILED
 
 
 class JiraPermissionError(JiraError):
     """403: the account may not browse what we need."""
 
-    code = SyncErrorCode.PERMISSION_DENIED
+    code = ErrorCode.FORBIDDEN
 
 
 class JiraUnavailable(JiraError):
     """DNS, TLS, connection, timeout, or 5xx that outlived the retries."""
 
-    code = SyncErrorCode.INSTANCE_UNAVAILABLE
+    code = ErrorCode.UNREACHABLE
 
 
 class NotJiraSite(JiraError):
     """The site answers, but not like Jira Cloud's REST API."""
 
-    code = SyncErrorCode.INSTANCE_UNAVAILABLE
+    code = ErrorCode.UNREACHABLE
 
 
 class JiraBadRequest(JiraError):
@@ -78,7 +78,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def transport_error(exc: httpx.TransportError, site: str) -> JiraNetworkError:
-    """Map an httpx transport failure to a readable `instance_unavailable` error."""
+    """Map an httpx transport failure to a readable `unreachable` error."""
     chain = _chain(exc)
     if isinstance(exc, httpx.TimeoutException):
         return JiraNetworkError(f"The Jira site {site} did not answer in time")
