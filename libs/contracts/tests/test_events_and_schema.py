@@ -4,17 +4,12 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 import contracts
 from contracts import (
     ConnectionPublic,
     DataSourceUpdateEvent,
     EventName,
-    UnsafeUrlError,
-    check_outbound_url,
     events_channel_pattern,
-    parse_allowed_hosts,
     tenant_events_key,
     tenant_from_key,
 )
@@ -46,39 +41,6 @@ def test_data_source_update_event_carries_the_public_row() -> None:
     event = DataSourceUpdateEvent(data=row)
     assert event.event is EventName.DATA_SOURCE_UPDATE
     assert DataSourceUpdateEvent.model_validate_json(event.model_dump_json()) == event
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "http://company.atlassian.net",
-        "https://127.0.0.1",
-        "https://10.1.2.3",
-        "https://169.254.169.254/latest",
-        "https://[::1]:8443",
-        "https://localhost",
-    ],
-)
-def test_outbound_policy_refuses_private_and_plain_http(url: str) -> None:
-    with pytest.raises(UnsafeUrlError):
-        check_outbound_url(url, frozenset())
-
-
-@pytest.mark.parametrize(
-    "url", ["https://x.example.com:99999", "https://[bad", "https://x.example.com:abc/"]
-)
-def test_outbound_policy_refuses_a_malformed_url_as_unsafe(url: str) -> None:
-    # Callers catch UnsafeUrlError; a bare ValueError from urlsplit was an API 500.
-    with pytest.raises(UnsafeUrlError):
-        check_outbound_url(url, frozenset())
-
-
-def test_outbound_policy_allows_listed_hosts_and_unresolvable_names() -> None:
-    allowed = parse_allowed_hosts("127.0.0.1:8004, fake-jira")
-    check_outbound_url("http://127.0.0.1:8004", allowed)
-    check_outbound_url("http://fake-jira/rest", allowed)
-    check_outbound_url("https://8.8.8.8", frozenset())
-    check_outbound_url("https://does-not-resolve.invalid", frozenset())
 
 
 def test_public_surface_is_pinned() -> None:

@@ -8,7 +8,7 @@ answer, and connects to the very address it checked (TLS still verifies the host
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import anyio
@@ -16,32 +16,40 @@ import httpcore
 import httpx
 
 from contracts import UnsafeUrlError
+from contracts.netpolicy import Address, is_public_address, normalise_host, parse_address
 
-_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# `(host, port) -> addresses`, awaited at every connect; tests pass a stub.
+AsyncResolver = Callable[[str, int], Awaitable[list[str]]]
 
 
-def _public(address: _Address) -> bool:
-    return address.is_global and not address.is_multicast
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The system resolver through anyio (does not block the event loop)."""
+    try:
+        infos = await anyio.getaddrinfo(host, port, proto=6)  # 6: TCP
+    except OSError as exc:
+        raise httpcore.ConnectError(f"name resolution failed: {exc}") from exc
+    return [str(info[4][0]) for info in infos]
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves, checks and connects; hosts the operator allows may be private."""
 
-    def __init__(self, allowed_private_hosts: Callable[[], frozenset[str]]) -> None:
+    def __init__(
+        self,
+        allowed_private_hosts: Callable[[], frozenset[str]],
+        resolver: AsyncResolver = system_resolver,
+    ) -> None:
         # Read on every connect, like the URL check reads the settings on every webhook.
         self._allowed = allowed_private_hosts
+        self._resolve = resolver
         self._inner = httpcore.AnyIOBackend()
 
-    async def _addresses(self, host: str, port: int) -> list[_Address]:
+    async def _addresses(self, host: str, port: int) -> list[Address]:
         try:
             return [ipaddress.ip_address(host)]
         except ValueError:
             pass
-        try:
-            infos = await anyio.getaddrinfo(host, port, proto=6)  # 6: TCP
-        except OSError as exc:
-            raise httpcore.ConnectError(f"name resolution failed: {exc}") from exc
-        return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+        return [parse_address(raw) for raw in await self._resolve(host, port)]
 
     async def connect_tcp(
         self,
@@ -52,10 +60,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         """Connect to a checked address of `host` (or to `host` itself if it is allowed)."""
-        lowered, allowed = host.lower(), self._allowed()
+        lowered, allowed = normalise_host(host), self._allowed()
         if lowered not in allowed and f"{lowered}:{port}" not in allowed:
             addresses = await self._addresses(host, port)
-            if not addresses or not all(_public(address) for address in addresses):
+            if not addresses or not all(is_public_address(address) for address in addresses):
                 raise UnsafeUrlError(
                     "the URL's host resolves to a private, loopback or link-local address"
                 )
@@ -106,10 +114,12 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
 
 def guarded_transport(
-    allowed_private_hosts: Callable[[], frozenset[str]], limits: httpx.Limits
+    allowed_private_hosts: Callable[[], frozenset[str]],
+    limits: httpx.Limits,
+    resolver: AsyncResolver = system_resolver,
 ) -> httpx.AsyncHTTPTransport:
     """An httpx transport whose connections go through `GuardedBackend`."""
     transport = httpx.AsyncHTTPTransport(limits=limits)
     # httpx 0.28 has no public hook for the network backend; the pool hands it to each connection.
-    transport._pool._network_backend = GuardedBackend(allowed_private_hosts)
+    transport._pool._network_backend = GuardedBackend(allowed_private_hosts, resolver)
     return transport
