@@ -14,6 +14,8 @@ export interface paths {
         /**
          * List Data Sources
          * @description The tenant's connections of one console list (console order), or all of them.
+         *
+         *     The tenant's default rows are created first when missing (any role): the console never seeds.
          */
         get: operations["data-sources-list_data_sources"];
         put?: never;
@@ -35,7 +37,9 @@ export interface paths {
         put?: never;
         /**
          * Seed Data Sources
-         * @description Create the tenant's default connections that are missing (idempotent); list them all.
+         * @description Create the tenant's missing default connections (idempotent); list them all.
+         *
+         *     Kept for older consoles: every list read now ensures the default rows itself.
          */
         post: operations["data-sources-seed_data_sources"];
         delete?: never;
@@ -202,6 +206,26 @@ export interface paths {
          * @description A token for `EventSource` (its own audience, valid 120 s), for the caller's tenant.
          */
         post: operations["events-create_events_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Me
+         * @description The caller's subject, email, tenant and role (the API still enforces every role rule).
+         */
+        get: operations["me-read_me"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -471,6 +495,22 @@ export interface components {
          * @enum {string}
          */
         LastSyncStatus: "completed" | "failed" | "cancelled";
+        /**
+         * MePublic
+         * @description `GET /api/me`: the signed-in caller, for the console's role-aware view.
+         */
+        MePublic: {
+            /** Email */
+            email?: string | null;
+            role: components["schemas"]["Role"];
+            /** Subject */
+            subject: string;
+            /**
+             * Tenant Id
+             * Format: uuid
+             */
+            tenant_id: string;
+        };
         /**
          * Role
          * @description Members read; owners and admins change.
@@ -1184,6 +1224,35 @@ export interface operations {
             };
             /** @description Problem details (RFC 9457) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    "me-read_me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MePublic"];
+                };
+            };
+            /** @description Problem details (RFC 9457) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,12 @@
 """Contracts shared by every Rita connections part: types, settings, webhooks, messages, events."""
 
-from contracts.auth import EVENTS_TOKEN_AUDIENCE, EVENTS_TOKEN_TTL_SECONDS, Principal, Role
+from contracts.auth import (
+    EVENTS_TOKEN_AUDIENCE,
+    EVENTS_TOKEN_TTL_SECONDS,
+    MePublic,
+    Principal,
+    Role,
+)
 from contracts.connection_settings import (
     CREDENTIALS_MODELS,
     REVEAL_SECRETS,
@@ -122,6 +128,7 @@ __all__ = [
     "JiraItsmCredentials",
     "JiraItsmSettings",
     "LastSyncStatus",
+    "MePublic",
     "OpenSettings",
     "Principal",
     "PublishedEvent",

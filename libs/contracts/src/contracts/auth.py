@@ -34,3 +34,14 @@ class Principal(BaseModel):
     email: str | None = None
     tenant_id: UUID
     role: Role = Role.MEMBER
+
+
+class MePublic(BaseModel):
+    """`GET /api/me`: the signed-in caller, for the console's role-aware view."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subject: str
+    email: str | None = None
+    tenant_id: UUID
+    role: Role

@@ -19,7 +19,7 @@ from connections_api.metrics import MetricsMiddleware
 from connections_api.readpool import ReadPool
 from connections_api.reaper import reap_forever
 from connections_api.relay import OutboxRelay
-from connections_api.routes import data_sources, dev, events_token, health
+from connections_api.routes import data_sources, dev, events_token, health, me
 from connections_api.state import AppState
 from connections_api.tokens import CachingVerifier
 from connections_api.webhooks import WebhookSender, WebhookTarget
@@ -116,6 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(data_sources.router)
     app.include_router(health.router)
     app.include_router(events_token.router)
+    app.include_router(me.router)
     if settings.auth_dev_mode:
         app.include_router(dev.router)
     app.add_middleware(MetricsMiddleware)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from uuid import UUID
 
 import httpx
 import structlog
@@ -37,6 +38,8 @@ class AppState:
     tokens: CachingVerifier
     sender: WebhookSender
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Tenants whose default rows this process has ensured (connections_api.defaults).
+    tenants_with_defaults: set[UUID] = field(default_factory=set)
 
     async def publish(self, items: list[OutgoingEvent]) -> None:
         """Publish committed changes; a Redis failure is logged, never undoes the commit."""

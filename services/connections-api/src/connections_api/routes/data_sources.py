@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response, status
 
 from connections_api import operations
+from connections_api.defaults import ensure_default_rows
 from connections_api.deps import AdminDep, PrincipalDep, ReadDep, StateDep, UnitDep
 from connections_api.errors import PROBLEM_JSON
 from connections_api.schemas import ConnectionPatch, SyncTicketsRequest, VerifyRequest
@@ -44,18 +45,25 @@ async def list_data_sources(
     principal: PrincipalDep,
     category: Annotated[SourceCategory | None, Query()] = None,
 ) -> Response:
-    """The tenant's connections of one console list (console order), or all of them."""
+    """The tenant's connections of one console list (console order), or all of them.
+
+    The tenant's default rows are created first when missing (any role): the console never seeds.
+    """
     types = types_in_category(category) if category else ALLOWED_DATA_SOURCE_TYPES
     # The hottest read: PostgreSQL renders the `ConnectionsPublic` document (store.listing) on
     # a raw asyncpg connection; the bytes go out as they are (no ORM, no model round trip).
     state: AppState = request.app.state.rita  # not a dependency: one fewer to solve per request
+    await ensure_default_rows(state, principal.tenant_id, principal.sub)
     page = await connections_page_json(state.read_pool, principal.tenant_id, types)
     return Response(page.encode(), media_type="application/json")
 
 
 @router.post("/seed", responses={403: _problem})
 async def seed_data_sources(unit: UnitDep, principal: AdminDep) -> ConnectionsPublic:
-    """Create the tenant's default connections that are missing (idempotent); list them all."""
+    """Create the tenant's missing default connections (idempotent); list them all.
+
+    Kept for older consoles: every list read now ensures the default rows itself.
+    """
     for row in await seed_connections(unit.session, principal.tenant_id, principal.sub):
         unit.connection_changed(row)
     rows = await list_connections(unit.session, principal.tenant_id)
