@@ -84,13 +84,49 @@ async def test_malformed_last_event_id_is_a_400(start_gateway: StartGateway) -> 
     assert body["code"] == "invalid_last_event_id"
 
 
+def _start_up_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], env: dict[str, str]
+) -> str:
+    for name in ("AUTH_JWT_SECRET", "AUTH_JWKS_URL", "EVENTS_TOKEN_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as stopped:
+        load_settings()
+    assert stopped.value.code == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    return line
+
+
 def test_missing_secret_stops_start_with_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.delenv("AUTH_JWT_SECRET", raising=False)
-    monkeypatch.delenv("AUTH_JWKS_URL", raising=False)
-    with pytest.raises(SystemExit):
-        load_settings()
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1
-    assert "AUTH_JWT_SECRET" in err[0]
+    line = _start_up_line(monkeypatch, capsys, {})
+    assert line == (
+        "sse-gateway: configuration error: AUTH_JWT_SECRET is required "
+        "(or AUTH_JWKS_URL for an OIDC provider)"
+    )
+
+
+def test_jwks_only_without_events_token_secret_stops_start_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = _start_up_line(monkeypatch, capsys, {"AUTH_JWKS_URL": "https://idp.test/jwks"})
+    assert line.startswith(
+        "sse-gateway: configuration error: EVENTS_TOKEN_SECRET is required when "
+        "AUTH_JWT_SECRET is not set"
+    )
+
+
+async def test_events_tokens_are_checked_with_events_token_secret(
+    start_gateway: StartGateway,
+) -> None:
+    own_key = "events-token-secret-for-the-gateway-test-0123"
+    gw = await start_gateway(EVENTS_TOKEN_SECRET=own_key)
+    tenant = uuid.uuid4()
+    accepted = await gw.connect(query=f"access_token={events_token(tenant, secret=own_key)}")
+    assert accepted.status == 200
+    # Signed with AUTH_JWT_SECRET: no longer the events key once EVENTS_TOKEN_SECRET is set.
+    refused = await gw.connect(query=f"access_token={events_token(tenant)}")
+    body = await _refused(refused, 401)
+    assert body["detail"] == "invalid token"

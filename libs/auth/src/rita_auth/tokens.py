@@ -2,8 +2,8 @@
 
 User tokens come either signed HS256 with `AUTH_JWT_SECRET` (development, tests, simple setups) or
 RS256/ES256 by an OIDC provider whose keys are at `AUTH_JWKS_URL` (issuer, audience checked).
-Events tokens for `EventSource` are always HS256 with `AUTH_JWT_SECRET`, with their own audience,
-so a stolen events token cannot call the API and an API token cannot be put in a URL.
+Events tokens for `EventSource` have their own audience and key: see `rita_auth.events_tokens`.
+A token with an audience is refused here unless that audience is the configured API audience.
 """
 
 from __future__ import annotations
@@ -13,12 +13,22 @@ import time
 from typing import Any, Final
 
 import jwt
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from contracts import Principal
 
 _ASYMMETRIC: Final = ("RS256", "RS384", "RS512", "ES256", "ES384", "PS256")
 _LEEWAY_SECONDS: Final = 10
+
+
+Secret = str | SecretStr
+
+
+def plain_secret(secret: Secret | None) -> str | None:
+    """The secret's text, or None when it is unset or empty."""
+    if isinstance(secret, SecretStr):
+        return secret.get_secret_value() or None
+    return secret or None
 
 
 class InvalidToken(Exception):
@@ -31,14 +41,14 @@ class JwtVerifier:
     def __init__(
         self,
         *,
-        secret: str | None,
+        secret: Secret | None,
         jwks_url: str | None = None,
         issuer: str | None = None,
         audience: str | None = None,
     ) -> None:
         if not secret and not jwks_url:
             raise ValueError("AUTH_JWT_SECRET or AUTH_JWKS_URL must be set")
-        self._secret = secret
+        self._secret = plain_secret(secret)
         self._issuer = issuer
         self._audience = audience
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=600) if jwks_url else None
@@ -70,7 +80,7 @@ class JwtVerifier:
                 },
             )
         except jwt.PyJWTError as exc:
-            raise InvalidToken(_reason(exc)) from None
+            raise InvalidToken(token_error_reason(exc)) from None
         if expected_audience is None and "aud" in claims and audience is None:
             # A token minted for another audience (an events token) is not an API token.
             raise InvalidToken("token audience not accepted here")
@@ -86,7 +96,8 @@ class JwtVerifier:
         return await asyncio.to_thread(self.verify, token, audience=audience)
 
 
-def _reason(exc: jwt.PyJWTError) -> str:
+def token_error_reason(exc: jwt.PyJWTError) -> str:
+    """A readable reason for a refused token (never the token itself)."""
     if isinstance(exc, jwt.ExpiredSignatureError):
         return "token expired"
     if isinstance(exc, jwt.InvalidAudienceError):
@@ -99,7 +110,7 @@ def _reason(exc: jwt.PyJWTError) -> str:
 
 
 def issue_token(
-    secret: str, principal: Principal, *, ttl_seconds: int, audience: str | None = None
+    secret: Secret, principal: Principal, *, ttl_seconds: int, audience: str | None = None
 ) -> str:
     """Mint an HS256 token for `principal` that expires after `ttl_seconds`."""
     now = int(time.time())
@@ -113,4 +124,7 @@ def issue_token(
     }
     if audience:
         claims["aud"] = audience
-    return jwt.encode(claims, secret, algorithm="HS256")
+    key = plain_secret(secret)
+    if key is None:
+        raise ValueError("a signing key is required")
+    return jwt.encode(claims, key, algorithm="HS256")

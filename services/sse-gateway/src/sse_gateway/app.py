@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from contracts import tenant_events_key
 from observability import metrics_response
-from rita_auth import InvalidToken, JwtVerifier
+from rita_auth import EventsTokens, InvalidToken, JwtVerifier
 from sse_gateway import metrics
 from sse_gateway.auth import authenticate
 from sse_gateway.config import Settings
@@ -57,6 +57,7 @@ class Gateway:
             issuer=settings.AUTH_ISSUER,
             audience=settings.AUTH_AUDIENCE,
         )
+        self.events_tokens = EventsTokens(settings.events_token_key)
         # Commands retry a broken pooled connection (Redis restarted) before giving up.
         pool = aioredis.BlockingConnectionPool.from_url(
             settings.REDIS_URL,
@@ -103,7 +104,7 @@ class Gateway:
         if refusal is not None:
             return refusal
         try:
-            principal = await authenticate(request, self.verifier)
+            principal = await authenticate(request, self.verifier, self.events_tokens)
         except InvalidToken as exc:
             metrics.REJECTED.labels("unauthorized").inc()
             return problem(401, "unauthorized", str(exc), {"WWW-Authenticate": "Bearer"})

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from contracts import EVENTS_TOKEN_AUDIENCE, Principal
-from rita_auth import InvalidToken, JwtVerifier
+from contracts import Principal
+from rita_auth import EventsTokens, InvalidToken, JwtVerifier
 
 
-async def authenticate(request: Request, verifier: JwtVerifier) -> Principal:
+async def authenticate(
+    request: Request, verifier: JwtVerifier, events_tokens: EventsTokens
+) -> Principal:
     """Verify the caller's token; the tenant comes from it and from nowhere else."""
     header = request.headers.get("authorization")
     if header is not None:
@@ -20,5 +22,5 @@ async def authenticate(request: Request, verifier: JwtVerifier) -> Principal:
     query_token = request.query_params.get("access_token")
     if query_token:
         # EventSource cannot send headers: only short-lived events tokens may ride in the URL.
-        return await verifier.verify_async(query_token, audience=EVENTS_TOKEN_AUDIENCE)
+        return events_tokens.verify(query_token)
     raise InvalidToken("missing bearer token")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import EVENTS_KEY_PREFIX
 from observability import load_settings_or_exit
+from rita_auth import events_token_secret
 
 
 class Settings(BaseSettings):
@@ -17,8 +18,11 @@ class Settings(BaseSettings):
     HOST: str = "0.0.0.0"  # noqa: S104 - a service listens on every interface in containers
     PORT: int = 8001
     REDIS_URL: str = "redis://127.0.0.1:6379/0"
+    # A Redis Cluster: per-tenant sharded pub/sub (SSUBSCRIBE) instead of one PSUBSCRIBE.
+    REDIS_CLUSTER: bool = False
     EVENTS_KEY_PREFIX: str = EVENTS_KEY_PREFIX
-    AUTH_JWT_SECRET: str | None = None
+    AUTH_JWT_SECRET: SecretStr | None = None
+    EVENTS_TOKEN_SECRET: SecretStr | None = None  # else AUTH_JWT_SECRET signs events tokens
     AUTH_JWKS_URL: str | None = None
     AUTH_ISSUER: str | None = None
     AUTH_AUDIENCE: str | None = None
@@ -39,7 +43,13 @@ class Settings(BaseSettings):
     def _require_auth_keys(self) -> Settings:
         if not self.AUTH_JWT_SECRET and not self.AUTH_JWKS_URL:
             raise ValueError("AUTH_JWT_SECRET is required (or AUTH_JWKS_URL for an OIDC provider)")
+        events_token_secret(self.EVENTS_TOKEN_SECRET, self.AUTH_JWT_SECRET)
         return self
+
+    @property
+    def events_token_key(self) -> str:
+        """The key that verifies `?access_token=` events tokens (see `events_token_secret`)."""
+        return events_token_secret(self.EVENTS_TOKEN_SECRET, self.AUTH_JWT_SECRET)
 
 
 def load_settings() -> Settings:

@@ -13,8 +13,8 @@ from typing import Any
 
 import httptools
 
-from contracts import EVENTS_TOKEN_AUDIENCE, Principal, Role
-from rita_auth import issue_token
+from contracts import Principal, Role
+from rita_auth import EventsTokens, issue_token
 from sse_gateway.app import Gateway
 from sse_gateway.config import Settings
 from sse_gateway.main import GatewayServer, build_server
@@ -27,8 +27,9 @@ def api_token(tenant: uuid.UUID, *, ttl: int = 300, audience: str | None = None)
     return issue_token(SECRET, principal, ttl_seconds=ttl, audience=audience)
 
 
-def events_token(tenant: uuid.UUID, *, ttl: int = 120) -> str:
-    return api_token(tenant, ttl=ttl, audience=EVENTS_TOKEN_AUDIENCE)
+def events_token(tenant: uuid.UUID, *, ttl: int = 120, secret: str = SECRET) -> str:
+    principal = Principal(sub=f"user-{tenant.hex[:6]}", tenant_id=tenant, role=Role.ADMIN)
+    return EventsTokens(secret).issue(principal, ttl_seconds=ttl)
 
 
 async def eventually(check: Callable[[], bool], within: float = 10.0) -> None:
