@@ -1,4 +1,4 @@
-"""Logging and metrics plumbing shared by every service."""
+"""Logging, tracing and metrics plumbing shared by every service."""
 
 from observability.logging import REDACTED, configure_logging, redact_secrets
 from observability.metrics import metrics_response

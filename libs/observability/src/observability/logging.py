@@ -14,6 +14,8 @@ from typing import Any, Final
 
 import structlog
 
+from observability.tracing import add_trace_ids
+
 REDACTED: Final = "[redacted]"
 _SECRET_KEY_PARTS: Final = ("token", "password", "secret", "authorization", "credential", "api_key")
 
@@ -64,6 +66,7 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json") -
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_trace_ids,
         redact_secrets,
     ]
     renderer: structlog.types.Processor = (
