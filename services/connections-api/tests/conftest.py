@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from connections_api.app import create_app
 from connections_api.config import Settings
+from connections_api.state import AppState
 from connections_api.testing import (
     JWT_SECRET,
     WEBHOOK_AUTH,
@@ -23,6 +24,7 @@ from connections_api.testing import (
     start_receiver,
 )
 from rita_testing import asyncpg_dsn
+from servicekit import service_state
 
 
 @pytest.fixture
@@ -84,7 +86,7 @@ async def api_factory(
         )
         redis = Redis.from_url(redis_url)
         stack.append((manager, client, redis))
-        return Api(client, app.state.rita, settings, rita_database_url, redis)
+        return Api(client, service_state(app, AppState), settings, rita_database_url, redis)
 
     yield start
     for manager, client, redis in reversed(stack):

@@ -1,5 +1,7 @@
-"""Pytest fixtures over the real PostgreSQL, RabbitMQ and Redis servers (loaded as a plugin)."""
+"""Pytest fixtures over the real PostgreSQL, RabbitMQ and Redis servers (loaded as a plugin),
+and the shared test helpers `free_port` and `eventually`."""
 
+from rita_testing.helpers import eventually, free_port
 from rita_testing.servers import (
     DEFAULT_DATABASE_URL,
     DEFAULT_RABBITMQ_URL,
@@ -15,5 +17,7 @@ __all__ = [
     "DEFAULT_REDIS_URL",
     "ServerUnavailable",
     "asyncpg_dsn",
+    "eventually",
+    "free_port",
     "with_database",
 ]

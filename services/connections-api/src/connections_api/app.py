@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 
 import httpx
@@ -25,6 +26,7 @@ from connections_api.tokens import CachingVerifier
 from connections_api.webhooks import WebhookSender, WebhookTarget
 from events import EventPublisher
 from rita_auth import JwtVerifier
+from servicekit import BodySizeLimitMiddleware, set_service_state
 
 log = structlog.get_logger()
 
@@ -78,11 +80,10 @@ def build_state(settings: Settings) -> AppState:
 
 
 @contextlib.asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     """Own the shared resources and the background tasks; stop them cleanly on shutdown."""
-    settings: Settings = app.state.settings
     state = build_state(settings)
-    app.state.rita = state
+    set_service_state(app, state)
     tasks = [
         asyncio.create_task(OutboxRelay(state).run_forever(), name="outbox-relay"),
         asyncio.create_task(reap_forever(state), name="reaper"),
@@ -106,11 +107,10 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="Rita connections API",
         version="1.0.0",
-        lifespan=lifespan,
+        lifespan=functools.partial(lifespan, settings=settings),
         generate_unique_id_function=_operation_id,
         description="ITSM and knowledge source connections: verify, import tickets, watch runs.",
     )
-    app.state.settings = settings
     install_error_handlers(app)
     # Routes match in order: the console's hot list first, probes after.
     app.include_router(data_sources.router)
@@ -119,5 +119,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(me.router)
     if settings.auth_dev_mode:
         app.include_router(dev.router)
+    # Outermost last: the metrics see every answer, the 413s included; the body limit runs
+    # before routing, so an oversized body never reaches auth or the JSON parser.
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
     return app

@@ -5,19 +5,17 @@ from __future__ import annotations
 from typing import Self
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import EVENTS_KEY_PREFIX, parse_allowed_hosts
-from observability import load_settings_or_exit
+from servicekit import ServiceSettings
 
 
-class Settings(BaseSettings):
-    """connections-api configuration."""
+class Settings(ServiceSettings):
+    """connections-api configuration (field name = variable name; see servicekit.settings).
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    Inherited: HOST, PORT (8000), LOG_LEVEL, LOG_FORMAT, MAX_BODY_BYTES (64 KiB).
+    """
 
-    port: int = 8000
-    host: str = "0.0.0.0"  # noqa: S104 - a service listens on every interface by default
     database_url: str = "postgresql+asyncpg://root@127.0.0.1:5432/rita"
     redis_url: str = "redis://127.0.0.1:6379/0"
     auth_jwt_secret: str | None = None
@@ -31,8 +29,6 @@ class Settings(BaseSettings):
     jira_allowed_private_hosts: str = ""
     stale_run_timeout: float = Field(default=1800, gt=0)
     events_key_prefix: str = EVENTS_KEY_PREFIX
-    log_level: str = "INFO"
-    log_format: str = "json"
     # Inline verify webhook: attempts and total time bound (each request times out after 10 s).
     webhook_timeout: float = Field(default=10, gt=0)
     verify_webhook_attempts: int = Field(default=3, ge=1)
@@ -66,4 +62,4 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     """Read the environment, or print one readable line and exit with status 2."""
-    return load_settings_or_exit(Settings, "connections-api")
+    return Settings.load("connections-api")

@@ -15,6 +15,7 @@ from connections_api.state import AppState
 from connections_api.uow import Unit, app_state, read_session, unit_of_work
 from contracts import Principal
 from rita_auth import InvalidToken
+from servicekit import service_state
 
 StateDep = Annotated[AppState, Depends(app_state)]
 
@@ -48,9 +49,8 @@ class BearerPrincipal(HTTPBearer):
         scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
         if not token or scheme.lower() != "bearer":
             raise Unauthorized("Send Authorization: Bearer <token>")
-        state: AppState = request.app.state.rita
         try:
-            return await state.tokens.verify(token)
+            return await service_state(request, AppState).tokens.verify(token)
         except InvalidToken as exc:
             raise Unauthorized(str(exc)) from None
 

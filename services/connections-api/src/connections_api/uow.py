@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from connections_api.state import AppState
 from contracts import EventName
 from events import OutgoingEvent
+from servicekit import service_state
 from store.public import connection_public, run_public
 from store.tables import DataSourceConnection, IngestionRun
 
@@ -75,5 +76,4 @@ async def unit_of_work(state: AppState) -> AsyncIterator[Unit]:
 
 async def app_state(request: Request) -> AppState:
     """The process's shared state."""
-    state: AppState = request.app.state.rita
-    return state
+    return service_state(request, AppState)

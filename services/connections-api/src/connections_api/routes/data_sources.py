@@ -22,6 +22,7 @@ from contracts import (
     SourceCategory,
     types_in_category,
 )
+from servicekit import service_state
 from store.connections import list_connections, seed_connections
 from store.listing import connections_page_json
 from store.public import connection_public, run_public
@@ -52,7 +53,7 @@ async def list_data_sources(
     types = types_in_category(category) if category else ALLOWED_DATA_SOURCE_TYPES
     # The hottest read: PostgreSQL renders the `ConnectionsPublic` document (store.listing) on
     # a raw asyncpg connection; the bytes go out as they are (no ORM, no model round trip).
-    state: AppState = request.app.state.rita  # not a dependency: one fewer to solve per request
+    state = service_state(request, AppState)  # not a dependency: one fewer to solve per request
     await ensure_default_rows(state, principal.tenant_id, principal.sub)
     page = await connections_page_json(state.read_pool, principal.tenant_id, types)
     return Response(page.encode(), media_type="application/json")

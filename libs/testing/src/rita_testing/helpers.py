@@ -1,0 +1,41 @@
+"""The two helpers every part's tests use: a free loopback port and waiting for a condition."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import socket
+import time
+from collections.abc import Awaitable, Callable
+
+DEFAULT_WITHIN_SECONDS = 15.0
+# How often `eventually` looks again: short against the events awaited (tens of ms), long
+# enough not to busy the shared 2-core machine.
+POLL_SECONDS = 0.02
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on at the moment of the call."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def eventually(
+    check: Callable[[], bool | Awaitable[bool]],
+    within: float = DEFAULT_WITHIN_SECONDS,
+    *,
+    what: str = "condition",
+) -> None:
+    """Poll `check` (sync or async) until it is true; `AssertionError` after `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {within} s")
+        await asyncio.sleep(POLL_SECONDS)
