@@ -13,7 +13,7 @@ mkdir -p .dev
 procfile=.dev/Procfile
 : >"$procfile"
 # honcho hands out its own PORT values (5000, 5100, ...): pin each service to its default port.
-declare -A ports=([connections-api]=8000 [sse-gateway]=8001 [status-consumer]=8002 [itsm-sync]=8003 [fake-jira]=8004)
+declare -A ports=([connections-api]=8000 [sse-gateway]=8001 [status-consumer]=8002 [itsm-sync]=8003 [fake-jira]=8004 [fake-servicenow]=8005)
 for dir in services/*/; do
   name=$(basename "$dir")
   [ -f "$dir/pyproject.toml" ] && echo "$name: PORT=${ports[$name]:-} exec uv run $name" >>"$procfile"
@@ -30,6 +30,7 @@ echo "  sse-gateway    http://127.0.0.1:8001/events"
 echo "  status-consumer http://127.0.0.1:8002/healthz"
 echo "  itsm-sync      http://127.0.0.1:8003/healthz"
 echo "  fake-jira      http://127.0.0.1:8004  (account: $FAKE_JIRA_ACCOUNTS)"
+echo "  fake-servicenow http://127.0.0.1:8005  (accounts: ${FAKE_SERVICENOW_ACCOUNTS:-admin:fake-servicenow-password, no.incidents:fake-servicenow-password (cannot read incidents)})"
 if [ -f scripts/dev-token.py ]; then
   echo "  dev token      $(uv run python scripts/dev-token.py)"
 fi

@@ -1,0 +1,81 @@
+"""Start-up: uvicorn as a process (the console scripts) or in the caller's event loop.
+
+`serve_in_process` is the documented way for tests and benchmarks to run an emulator on a free
+loopback port; it imports nothing test-specific (no pytest, no rita_testing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import structlog
+import uvicorn
+from starlette.types import ASGIApp
+
+from emulator.settings import EmulatorSettings
+from emulator.tls import TlsFiles, generate
+
+log = structlog.get_logger(__name__)
+
+
+def tls_files(settings: EmulatorSettings) -> TlsFiles | None:
+    """Generate the throwaway certificates when `settings.tls` asks for HTTPS."""
+    if not settings.tls:
+        return None
+    files = generate(ca_file=Path(settings.tls_ca_file) if settings.tls_ca_file else None)
+    # A bench or client finds the authority to trust here (or passes --tls-ca-file).
+    log.info("tls_ready", ca_file=str(files.ca_file))
+    return files
+
+
+def run(app: ASGIApp, settings: EmulatorSettings, tls: TlsFiles | None = None) -> None:
+    """Serve until SIGTERM/SIGINT; uvicorn finishes in-flight requests, then exits."""
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        ssl_certfile=str(tls.cert_file) if tls else None,
+        ssl_keyfile=str(tls.key_file) if tls else None,
+    )
+
+
+@contextlib.asynccontextmanager
+async def serve_in_process(app: ASGIApp, *, tls: TlsFiles | None = None) -> AsyncIterator[str]:
+    """Serve `app` on 127.0.0.1:<free port> in this event loop; yield its base URL.
+
+    The server stops (held gate requests are released first by the caller's reset, or cut at
+    the graceful-shutdown timeout) when the block exits.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+            ssl_certfile=str(tls.cert_file) if tls else None,
+            ssl_keyfile=str(tls.key_file) if tls else None,
+        )
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # start-up failed: raise its error
+            await asyncio.sleep(0.01)
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
