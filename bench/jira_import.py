@@ -33,11 +33,11 @@ import httpx
 from contracts import SyncTicketsWebhook, VerifyCredentialsWebhook
 from itsm_sync.app import create_app
 from itsm_sync.config import Settings
-from itsm_sync.jira.client import TICKET_FIELDS
-from itsm_sync.jql import import_jql
+from itsm_sync.connectors.jira import TICKET_FIELDS, import_jql
+from itsm_sync.migrate import migrate
 from itsm_sync.service import Service
-from itsm_sync.testing import migrate, signed_headers
 from observability import configure_logging
+from rita_testing.webhooks import signed_headers
 
 ISSUES = 10_000
 DAYS = 90

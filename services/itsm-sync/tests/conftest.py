@@ -15,8 +15,9 @@ import pytest
 
 from itsm_sync.app import create_app
 from itsm_sync.config import Settings
+from itsm_sync.migrate import migrate
 from itsm_sync.service import Service
-from itsm_sync.testing import migrate, signed_headers
+from rita_testing.webhooks import signed_headers
 
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"itsm-sync-test-webhook-secret-32b").decode()
 WEBHOOK_AUTH = "Bearer itsm-sync-test-auth"

@@ -9,14 +9,9 @@ import pytest
 from pydantic import SecretStr
 
 from contracts import ErrorCode
-from itsm_sync.jira import (
-    JiraAuthError,
-    JiraClient,
-    JiraPermissionError,
-    JiraUnavailable,
-    NotJiraSite,
-    RetryPolicy,
-)
+from itsm_sync.connectors.errors import AuthFailed, Forbidden, NotTheSystem, Unavailable
+from itsm_sync.connectors.http import RetryPolicy
+from itsm_sync.connectors.jira import JiraClient
 
 FAST = RetryPolicy(max_retries=2, max_rate_limit_retries=5, max_backoff=0.05, base_backoff=0.001)
 TOKEN = "unit-test-token-1234567890"
@@ -60,7 +55,7 @@ async def test_transient_5xx_is_retried_a_bounded_number_of_times() -> None:
         calls.append(request)
         return httpx.Response(503, text="busy")
 
-    with pytest.raises(JiraUnavailable) as caught:
+    with pytest.raises(Unavailable) as caught:
         await make_client(handler).myself()
     assert len(calls) == 3  # the first try and two retries
     assert caught.value.code == ErrorCode.UNREACHABLE
@@ -70,15 +65,15 @@ async def test_rate_limit_storm_that_never_ends_fails_readably() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(429, headers={"Retry-After": "0"})
 
-    with pytest.raises(JiraUnavailable, match="rate-limiting"):
+    with pytest.raises(Unavailable, match="rate-limiting"):
         await make_client(handler).approximate_count("updated >= -30d")
 
 
 @pytest.mark.parametrize(
     ("status", "error", "code"),
     [
-        (401, JiraAuthError, ErrorCode.AUTH_FAILED),
-        (403, JiraPermissionError, ErrorCode.FORBIDDEN),
+        (401, AuthFailed, ErrorCode.AUTH_FAILED),
+        (403, Forbidden, ErrorCode.FORBIDDEN),
     ],
 )
 async def test_auth_failures_map_to_codes(
@@ -93,7 +88,7 @@ async def test_auth_failures_map_to_codes(
 
 async def test_a_site_that_is_not_jira_is_named_clearly() -> None:
     client = make_client(lambda request: httpx.Response(200, html="<html>hello</html>"))
-    with pytest.raises(NotJiraSite, match="does not look like a Jira Cloud site"):
+    with pytest.raises(NotTheSystem, match="does not look like a Jira Cloud site"):
         await client.myself()
 
 
@@ -101,7 +96,7 @@ async def test_connection_failure_is_instance_unavailable() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    with pytest.raises(JiraUnavailable, match="Could not connect") as caught:
+    with pytest.raises(Unavailable, match="Could not connect") as caught:
         await make_client(handler).myself()
     assert caught.value.code == ErrorCode.UNREACHABLE
 
@@ -144,7 +139,7 @@ async def test_projects_are_paged_until_is_last() -> None:
     ],
 )
 async def test_json_of_the_wrong_shape_is_not_jira(path: str, body: object) -> None:
-    # Anything but NotJiraSite escapes the verify/sync handlers and no status is ever published.
+    # Anything but NotTheSystem escapes the verify/sync handlers and no status is ever published.
     client = make_client(lambda request: httpx.Response(200, json=body))
     calls: dict[str, Callable[[], Awaitable[object]]] = {
         "/rest/api/3/project/search": client.projects,
@@ -153,5 +148,5 @@ async def test_json_of_the_wrong_shape_is_not_jira(path: str, body: object) -> N
         "/rest/api/3/search/approximate-count": lambda: client.approximate_count("x"),
         "/rest/api/3/search/jql": lambda: client.search_page("x", None, 10),
     }
-    with pytest.raises(NotJiraSite, match="not like Jira"):
+    with pytest.raises(NotTheSystem, match="not like Jira"):
         await calls[path]()

@@ -18,8 +18,9 @@ from contracts import SyncTicketsWebhook, VerifyCredentialsWebhook
 from fake_jira.testing import RunningFakeJira, running_fake_jira_server
 from itsm_sync.app import create_app
 from itsm_sync.config import Settings
+from itsm_sync.migrate import migrate
 from itsm_sync.service import Service
-from itsm_sync.testing import migrate, signed_headers
+from rita_testing.webhooks import signed_headers
 
 EMAIL = "agent@example.com"
 TOKEN = "ATATT-itsm-sync-test-token-7f3e9a"
@@ -359,7 +360,7 @@ async def test_restart_mid_run_resumes_without_duplicate_tickets(
         tenant, connection = uuid.UUID(ids["tenant_id"]), uuid.UUID(ids["connection_id"])
         assert await second.deps.store.count_tickets(tenant, connection) == 2000
         async with second.deps.store.sessions() as session:
-            keys = await session.execute(text("SELECT count(DISTINCT issue_key) FROM tickets"))
+            keys = await session.execute(text("SELECT count(DISTINCT ticket_key) FROM tickets"))
             assert keys.scalar_one() == 2000
     finally:
         await second.stop()

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from contracts import UnsafeUrlError
-from itsm_sync.jira.netguard import guarded_transport
+from itsm_sync.connectors.netguard import guarded_transport
 
 LIMITS = httpx.Limits(max_connections=1)
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from itsm_sync.connectors.jira.jql import import_jql
+from itsm_sync.connectors.jira.tickets import issue_ticket
 from itsm_sync.crypto import CredentialCipher, DecryptionError, credential_aad
-from itsm_sync.jql import import_jql
 from itsm_sync.runstate import RunStatus, can_move, sources_of
-from itsm_sync.testing import signed_headers
-from itsm_sync.tickets import ticket_rows
 from itsm_sync.webhook_auth import WebhookAuthenticator, WebhookRejected
+from rita_testing.webhooks import signed_headers
 
 BODY = b'{"action":"verify_credentials"}'
 WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMw=="
@@ -140,8 +139,7 @@ def test_import_jql_limits_time_and_projects() -> None:
     )
 
 
-def test_ticket_rows_deduplicate_and_count_broken_issues() -> None:
-    tenant, connection, run = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+def test_jira_tickets_keep_the_allow_list_and_refuse_broken_issues() -> None:
     issue = {
         "id": "10001",
         "key": "IT-1",
@@ -153,10 +151,12 @@ def test_ticket_rows_deduplicate_and_count_broken_issues() -> None:
             "secret_field": "dropped",
         },
     }
-    rows, failed = ticket_rows([issue, issue, {"key": "IT-2"}], tenant, connection, run)
-    assert failed == 1
-    assert len(rows) == 1
-    assert rows[0]["status"] == "Open"
-    assert rows[0]["project_key"] == "IT"
-    assert rows[0]["jira_updated"] == datetime(2026, 1, 31, 10, tzinfo=UTC)
-    assert "secret_field" not in rows[0]["fields"]
+    ticket = issue_ticket(issue)
+    assert ticket is not None
+    assert issue_ticket({"key": "IT-2"}) is None
+    assert ticket["external_id"] == "10001"
+    assert ticket["ticket_key"] == "IT-1"
+    assert ticket["status"] == "Open"
+    assert ticket["scope"] == "IT"
+    assert ticket["source_updated"] == datetime(2026, 1, 31, 10, tzinfo=UTC)
+    assert "secret_field" not in ticket["fields"]

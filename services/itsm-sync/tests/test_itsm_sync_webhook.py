@@ -22,11 +22,12 @@ from itsm_sync.runstate import RunStatus
 from itsm_sync.service import Service
 
 
-def servicenow_verify(ids: dict[str, str]) -> bytes:
+def unsupported_verify(ids: dict[str, str]) -> bytes:
+    # A type no connector handles: answered at once, and no traffic leaves the machine.
     hook = VerifyCredentialsWebhook.model_validate(
         {
             **ids,
-            "connection_type": "servicenow",
+            "connection_type": "confluence",
             "credentials": {"username": "u", "password": "pw-secret"},
             "settings": {"instance_url": "https://x.service-now.com", "username": "u"},
         }
@@ -44,20 +45,20 @@ async def seen_count(service: Service, webhook_id: str) -> int:
         return int(result.scalar_one())
 
 
-async def test_servicenow_verification_fails_clearly(
+async def test_unsupported_type_verification_fails_clearly(
     client: httpx.AsyncClient,
     sign: Callable[..., dict[str, str]],
     messages: Any,
     ids: dict[str, str],
 ) -> None:
-    body = servicenow_verify(ids)
+    body = unsupported_verify(ids)
     response = await client.post("/webhook", content=body, headers=sign(body))
     assert response.status_code == 202
     received = await messages(lambda got: len(got) >= 1, 10.0)
     message = parse_status_message(json.dumps(received[0]))
     assert message.type == "verification"
     assert message.status == "failed"
-    assert message.error == "ServiceNow is not supported by this sync service"
+    assert message.error == "confluence is not supported by this sync service"
     assert message.message_id
     assert message.timestamp
     assert received[0]["_delivery_mode"] == 2  # persistent
@@ -72,7 +73,7 @@ async def test_bad_signature_is_401_and_nothing_is_done(
     messages: Any,
     ids: dict[str, str],
 ) -> None:
-    body = servicenow_verify(ids)
+    body = unsupported_verify(ids)
     forged = sign(body, secret="whsec_" + "Zm9yZ2VkLWZvcmdlZC1mb3JnZWQtZm9yZ2VkLTEyMzQ=")
     response = await client.post("/webhook", content=body, headers=forged)
     assert response.status_code == 401
@@ -84,7 +85,7 @@ async def test_bad_signature_is_401_and_nothing_is_done(
     assert await seen_count(service, wrong_auth["webhook-id"]) == 0
     # A genuine webhook afterwards is the only thing that produces a message.
     marker = {**ids, "connection_id": str(uuid.uuid4())}
-    good = servicenow_verify(marker)
+    good = unsupported_verify(marker)
     assert (await client.post("/webhook", content=good, headers=sign(good))).status_code == 202
     received = await messages(lambda got: len(got) >= 1, 10.0)
     assert [m["connection_id"] for m in received] == [marker["connection_id"]]
@@ -96,7 +97,7 @@ async def test_redelivered_webhook_id_is_done_once(
     messages: Any,
     ids: dict[str, str],
 ) -> None:
-    body = servicenow_verify(ids)
+    body = unsupported_verify(ids)
     headers = sign(body)
     first = await client.post("/webhook", content=body, headers=headers)
     second = await client.post("/webhook", content=body, headers=headers)
@@ -104,7 +105,7 @@ async def test_redelivered_webhook_id_is_done_once(
     assert second.status_code == 202
     assert second.json()["status"] == "duplicate"
     marker = {**ids, "connection_id": str(uuid.uuid4())}
-    later = servicenow_verify(marker)
+    later = unsupported_verify(marker)
     await client.post("/webhook", content=later, headers=sign(later))
     received = await messages(
         lambda got: any(m["connection_id"] == marker["connection_id"] for m in got), 10.0

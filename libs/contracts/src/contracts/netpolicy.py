@@ -1,8 +1,9 @@
 """Outbound URL policy shared by the API (on input) and the sync service (on connect).
 
-An ITSM site URL is called by a server, so it must not reach into private networks (SSRF). Only
-the hosts an operator lists in `ALLOWED_PRIVATE_HOSTS` (e.g. the emulators, `127.0.0.1:8004`) may
-resolve to private addresses or use plain http.
+An ITSM site URL (a Jira site, a ServiceNow instance) is called by a server, so it must not reach
+into private networks (SSRF). Only the hosts an operator lists in `ALLOWED_PRIVATE_HOSTS` (or its
+older name `JIRA_ALLOWED_PRIVATE_HOSTS`; e.g. the emulators, `127.0.0.1:8004,127.0.0.1:8005`) may
+resolve to private addresses or use plain http. The same policy holds for every connector.
 
 `ipaddress`'s `is_global` judges an IPv6 address by its own prefix, so an IPv6 form that carries
 an IPv4 address (`[64:ff9b::7f00:1]`, `[::127.0.0.1]`, `[2002:7f00:1::1]`) looks public while the

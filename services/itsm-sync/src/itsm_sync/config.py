@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     sync_webhook_secret: SecretStr
     sync_webhook_auth: SecretStr = SecretStr("")
     itsm_sync_encryption_key: SecretStr
+    # `host[:port]` that may be private or plain http, for every connector (e.g. the emulators);
+    # the older Jira-only name is still read and merged.
+    allowed_private_hosts: str = ""
     jira_allowed_private_hosts: str = ""
     # Runs of one tenant that may page through Jira at the same time (the others wait).
     itsm_sync_max_runs_per_tenant: int = Field(default=2, ge=1)
@@ -68,9 +71,11 @@ class Settings(BaseSettings):
         return base64.b64decode(self.itsm_sync_encryption_key.get_secret_value())
 
     @property
-    def allowed_private_hosts(self) -> frozenset[str]:
-        """Hosts that may be private or plain http (e.g. the fake Jira)."""
-        return parse_allowed_hosts(self.jira_allowed_private_hosts)
+    def private_hosts(self) -> frozenset[str]:
+        """Hosts that may be private or plain http (both variables, merged)."""
+        return parse_allowed_hosts(self.allowed_private_hosts) | parse_allowed_hosts(
+            self.jira_allowed_private_hosts
+        )
 
 
 def load_settings() -> Settings:

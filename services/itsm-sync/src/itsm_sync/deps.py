@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import httpx
 
 from itsm_sync.config import Settings
+from itsm_sync.connectors.base import Site
+from itsm_sync.connectors.http import RetryPolicy
 from itsm_sync.crypto import CredentialCipher
 from itsm_sync.db.store import Store
-from itsm_sync.jira import RetryPolicy
 from itsm_sync.publisher import StatusPublisher
 
 
@@ -25,7 +26,7 @@ class Deps:
 
     @property
     def retry_policy(self) -> RetryPolicy:
-        """Retry bounds for Jira calls during imports."""
+        """Retry bounds for calls to an ITSM system during imports."""
         s = self.settings
         return RetryPolicy(
             max_retries=s.itsm_sync_max_retries,
@@ -42,3 +43,8 @@ class Deps:
             max_rate_limit_retries=min(5, policy.max_rate_limit_retries),
             max_backoff=min(5.0, policy.max_backoff),
         )
+
+    def site(self, *, verifying: bool = False) -> Site:
+        """What a connector needs to call its system (the allow-list is read on every call)."""
+        policy = self.verify_policy if verifying else self.retry_policy
+        return Site(self.http, self.settings.private_hosts, policy)

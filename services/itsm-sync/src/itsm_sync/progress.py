@@ -48,7 +48,9 @@ class Progress:
                 "status": status,
                 "records_processed": self.processed,
                 "records_failed": self.failed,
-                "total_estimated": self.total,
+                # Tickets updated into the range during the import can outnumber the first
+                # count; an estimate below what was imported would read as more than 100 %.
+                "total_estimated": None if self.total is None else max(self.total, self.processed),
                 **extra,
             }
         )

@@ -12,6 +12,7 @@ import contextvars
 import uuid
 from collections import defaultdict
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -22,9 +23,10 @@ from contracts import (
     VerifyCredentialsWebhook,
     WebhookPayload,
 )
+from itsm_sync.connectors import connector_for
+from itsm_sync.connectors.base import Refused
 from itsm_sync.db.models import SyncRun
 from itsm_sync.deps import Deps
-from itsm_sync.jql import import_jql
 from itsm_sync.metrics import RUNS_ACTIVE, RUNS_FINISHED
 from itsm_sync.runstate import ACTIVE, TERMINAL, RunStatus
 from itsm_sync.sync import SyncJob
@@ -90,10 +92,15 @@ class RunManager:
         await self._deps.publisher.publish(message)
 
     async def _start_sync(self, hook: SyncTicketsWebhook) -> None:
-        project_keys = (
-            hook.settings.model_extra.get("project_keys") if hook.settings.model_extra else None
-        )
-        keys = [str(key) for key in project_keys] if isinstance(project_keys, list) else None
+        # The query (time range, import scope) is fixed now, so a resumed run reads the same set.
+        connector = connector_for(hook.connection_type.value)
+        query: str | None = None
+        refused: Refused | None = None
+        if connector is not None:
+            try:
+                query = connector.import_query(hook.settings, datetime.now(UTC))
+            except Refused as exc:
+                refused = exc
         candidate = SyncRun(
             ingestion_run_id=hook.ingestion_run_id,
             tenant_id=hook.tenant_id,
@@ -101,7 +108,7 @@ class RunManager:
             connection_type=hook.connection_type.value,
             status=RunStatus.PENDING.value,
             time_range_days=hook.settings.time_range_days,
-            jql=import_jql(hook.settings.time_range_days, keys),
+            query=query,
             pages_done=0,
             records_processed=0,
             records_failed=0,
@@ -110,16 +117,16 @@ class RunManager:
         if RunStatus(run.status) in TERMINAL:
             log.info("sync_ignored", reason=f"run already {run.status}")
             return
-        self.launch(run)
+        self.launch(run, refused)
 
-    def launch(self, run: SyncRun) -> None:
+    def launch(self, run: SyncRun, refused: Refused | None = None) -> None:
         """Start (or resume) a stored run unless this process already runs it."""
         if run.ingestion_run_id in self._runs:
             log.info("sync_ignored", reason="run already in progress")
             return
         cancelled = self._cancels.setdefault(run.ingestion_run_id, asyncio.Event())
         task = self._spawn(
-            self._bounded(run, cancelled),
+            self._bounded(run, cancelled, refused),
             f"run:{run.ingestion_run_id}",
             tenant_id=str(run.tenant_id),
             connection_id=str(run.connection_id),
@@ -127,14 +134,16 @@ class RunManager:
         )
         self._runs[run.ingestion_run_id] = task
 
-    async def _bounded(self, run: SyncRun, cancelled: asyncio.Event) -> None:
+    async def _bounded(
+        self, run: SyncRun, cancelled: asyncio.Event, refused: Refused | None
+    ) -> None:
         try:
             async with self._slots[run.tenant_id]:
                 if cancelled.is_set():
                     return
                 RUNS_ACTIVE.inc()
                 try:
-                    await SyncJob(self._deps, run, cancelled).execute()
+                    await SyncJob(self._deps, run, cancelled).execute(refused)
                 finally:
                     RUNS_ACTIVE.dec()
         finally:

@@ -6,11 +6,11 @@ import httpx
 import structlog
 
 from itsm_sync.config import Settings
+from itsm_sync.connectors.netguard import guarded_transport
 from itsm_sync.crypto import CredentialCipher
 from itsm_sync.db.engine import make_engine, make_sessionmaker
 from itsm_sync.db.store import Store
 from itsm_sync.deps import Deps
-from itsm_sync.jira.netguard import guarded_transport
 from itsm_sync.publisher import StatusPublisher
 from itsm_sync.runs import RunManager
 from itsm_sync.webhook_auth import WebhookAuthenticator
@@ -19,7 +19,7 @@ log = structlog.get_logger(__name__)
 
 
 class Service:
-    """Engine, Jira HTTP client, broker connection, webhook checker and the run manager."""
+    """Engine, the ITSM HTTP client, broker connection, webhook checker and the run manager."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -29,7 +29,7 @@ class Service:
             timeout=timeout,
             # Re-checks every address at connect time (DNS can change after the URL check).
             transport=guarded_transport(
-                lambda: settings.allowed_private_hosts,
+                lambda: settings.private_hosts,
                 httpx.Limits(max_connections=50, max_keepalive_connections=20),
             ),
             headers={"Accept": "application/json", "User-Agent": "rita-itsm-sync/0.1"},

@@ -1,9 +1,10 @@
-"""One import run: page through `/search/jql`, upsert tickets, checkpoint, report.
+"""One import run, for any connector: page, upsert tickets, checkpoint, report.
 
-Each page is stored together with the token of the next one (one transaction), so a process that
-dies mid-run resumes at the page after the last stored one; tickets are upserted by Jira id, so
-re-reading a page never duplicates them. The next page is fetched while the current one is
-stored, which keeps the import limited by Jira's request rate rather than by our database.
+Each page is stored together with the cursor of the next one (one transaction), so a process that
+dies mid-run resumes at the page after the last stored one; tickets are upserted by their id in
+the source system, and counted once per run however often a page is read again. The next page is
+fetched while the current one is stored, which keeps the import limited by the system's request
+rate rather than by our database. Nothing here knows a system by name (`connectors/`).
 """
 
 from __future__ import annotations
@@ -14,32 +15,36 @@ import uuid
 
 import structlog
 
-from contracts import (
-    DataSourceType,
-    ErrorCode,
-    JiraItsmCredentials,
-    UnsafeUrlError,
-    check_outbound_url,
+from contracts import ErrorCode
+from itsm_sync.connectors import connector_for
+from itsm_sync.connectors.base import (
+    Connector,
+    Importer,
+    Refused,
+    StoredConnection,
+    TicketPage,
+    check_site,
 )
+from itsm_sync.connectors.errors import ConnectorError, CursorExpired
 from itsm_sync.crypto import DecryptionError, credential_aad
 from itsm_sync.db.models import SyncRun
 from itsm_sync.deps import Deps
-from itsm_sync.jira import JiraBadRequest, JiraClient, JiraError, SearchPage
 from itsm_sync.metrics import PAGE_SECONDS, RUNS_FINISHED, TICKETS
 from itsm_sync.progress import Progress
 from itsm_sync.runstate import RunStatus
-from itsm_sync.tickets import ticket_rows
-from itsm_sync.verify import SERVICENOW_UNSUPPORTED
 
 log = structlog.get_logger(__name__)
 
-VERIFY_AGAIN = "No usable Jira credentials are stored for this connection: verify it again"
+
+def verify_again(name: str) -> str:
+    """The text of a run without usable stored credentials."""
+    return f"No usable {name} credentials are stored for this connection: verify it again"
 
 
 class RunFailed(Exception):
     """Ends the run as `failed` with a readable message and an optional code."""
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str, code: ErrorCode | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -61,101 +66,100 @@ class SyncJob:
             interval=deps.settings.itsm_sync_progress_interval,
         )
 
-    async def execute(self) -> None:
-        """Run to the end; a cancelled run stops silently at the next page boundary."""
+    async def execute(self, refused: Refused | None = None) -> None:
+        """Run to the end; a cancelled run stops silently at the next page boundary.
+
+        `refused`: the webhook could not be turned into a query (e.g. a bad import scope); the
+        run fails with that reason.
+        """
         try:
+            if refused is not None:
+                raise refused
             await self._execute()
         except RunFailed as exc:
             await self._fail(exc.message, exc.code)
-        except JiraError as exc:
+        except Refused as exc:
+            await self._fail(exc.message, exc.code)
+        except ConnectorError as exc:
             await self._fail(exc.message, exc.code)
 
     async def _execute(self) -> None:
         run = self._run
-        if run.connection_type != DataSourceType.JIRA_ITSM.value:
-            unsupported = run.connection_type == DataSourceType.SERVICENOW.value
-            raise RunFailed(
-                SERVICENOW_UNSUPPORTED
-                if unsupported
-                else f"{run.connection_type} is not supported by this sync service"
-            )
-        client = await self._client()
+        connector = connector_for(run.connection_type)
+        if connector is None:
+            raise RunFailed(f"{run.connection_type} is not supported by this sync service")
+        if run.query is None:
+            raise RunFailed("The run has no import query; start the import again")
+        importer = await self._importer(connector)
         if not await self._deps.store.move_run(run.ingestion_run_id, RunStatus.RUNNING):
             log.info("sync_not_started", reason="run is no longer active")
             return
         self._progress.processed, self._progress.failed = run.records_processed, run.records_failed
         total = run.total_estimated
         if total is None:
-            total = await client.approximate_count(run.jql or "")
+            total = await importer.total()
             await self._deps.store.move_run(
                 run.ingestion_run_id, RunStatus.RUNNING, total_estimated=total
             )
         heartbeat = asyncio.create_task(self._progress.heartbeat())
         try:
             await self._progress.report(run.records_processed, run.records_failed, total)
-            await self._pages(client, run.next_page_token, resumed=run.pages_done > 0)
+            await self._pages(importer, run.cursor, resumed=run.pages_done > 0)
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
 
-    async def _client(self) -> JiraClient:
+    async def _importer(self, connector: Connector) -> Importer:
         run, deps = self._run, self._deps
         key = (run.tenant_id, run.connection_id, run.connection_type)
         stored = await deps.store.load_credentials(key)
         if stored is None:
-            raise RunFailed(VERIFY_AGAIN, ErrorCode.AUTH_FAILED)
+            raise RunFailed(verify_again(connector.name), ErrorCode.AUTH_FAILED)
         try:
             plain = deps.cipher.decrypt(stored.ciphertext, credential_aad(*(str(k) for k in key)))
-            credentials = JiraItsmCredentials.model_validate_json(plain)
-        except (DecryptionError, ValueError):
-            raise RunFailed(VERIFY_AGAIN, ErrorCode.AUTH_FAILED) from None
+        except DecryptionError:
+            raise RunFailed(verify_again(connector.name), ErrorCode.AUTH_FAILED) from None
+        # The site is the one stored at verification: the secret never goes to a URL that a
+        # later webhook names.
+        site = deps.site()
+        check_site(stored.base_url, site, connector.name)
+        connection = StoredConnection(stored.base_url, dict(stored.settings), plain)
         try:
-            check_outbound_url(stored.base_url, deps.settings.allowed_private_hosts)
-        except UnsafeUrlError as exc:
-            raise RunFailed(f"The Jira URL may not be called: {exc}") from None
-        return JiraClient(
-            deps.http, stored.base_url, credentials.email, credentials.api_token, deps.retry_policy
-        )
+            return connector.importer(connection, run.query or "", site)
+        except Refused as exc:
+            raise RunFailed(verify_again(connector.name), ErrorCode.AUTH_FAILED) from exc
 
-    async def _fetch(self, client: JiraClient, token: str | None) -> SearchPage:
+    async def _fetch(self, importer: Importer, cursor: str | None) -> TicketPage:
         with PAGE_SECONDS.time():
-            return await client.search_page(
-                self._run.jql or "", token, self._deps.settings.itsm_sync_page_size
-            )
+            return await importer.page(cursor, self._deps.settings.itsm_sync_page_size)
 
-    async def _pages(self, client: JiraClient, token: str | None, *, resumed: bool) -> None:
+    async def _pages(self, importer: Importer, cursor: str | None, *, resumed: bool) -> None:
         run_id = self._run.ingestion_run_id
-        if resumed and token is None:
+        if resumed and cursor is None:
             # The last page was stored before the process stopped; only the end is missing.
             await self._complete()
             return
         try:
-            page = await self._fetch(client, token)
-        except JiraBadRequest:
+            page = await self._fetch(importer, cursor)
+        except CursorExpired:
             if not resumed:
                 raise
-            # The checkpoint's page token expired: read again from the start (upserts dedupe).
+            # The checkpoint expired: read again from the start. Tickets already stored by this
+            # run are upserted and not counted again, so the counters stay true.
             log.info("sync_checkpoint_expired", ingestion_run_id=str(run_id))
-            await self._deps.store.move_run(
-                run_id,
-                RunStatus.RUNNING,
-                next_page_token=None,
-                pages_done=0,
-                records_processed=0,
-                records_failed=0,
-            )
-            self._progress.processed = self._progress.failed = 0
-            page = await self._fetch(client, None)
+            await self._deps.store.move_run(run_id, RunStatus.RUNNING, cursor=None, pages_done=0)
+            page = await self._fetch(importer, None)
         while True:
             if self._cancelled.is_set():
                 return
-            more = not page.is_last and page.next_page_token is not None
             prefetch = (
-                asyncio.create_task(self._fetch(client, page.next_page_token)) if more else None
+                asyncio.create_task(self._fetch(importer, page.cursor))
+                if page.cursor is not None
+                else None
             )
             try:
-                stored = await self._store(page, more)
+                stored = await self._store(page)
             except BaseException:
                 if prefetch is not None:
                     prefetch.cancel()
@@ -170,16 +174,20 @@ class SyncJob:
                 return
             page = await prefetch
 
-    async def _store(self, page: SearchPage, more: bool) -> SyncRun | None:
+    async def _store(self, page: TicketPage) -> SyncRun | None:
         run = self._run
-        rows, failed = ticket_rows(
-            page.issues, run.tenant_id, run.connection_id, run.ingestion_run_id
-        )
+        rows = [
+            {
+                **ticket,
+                "tenant_id": run.tenant_id,
+                "connection_id": run.connection_id,
+                "source_type": run.connection_type,
+                "ingestion_run_id": run.ingestion_run_id,
+            }
+            for ticket in page.tickets
+        ]
         stored = await self._deps.store.save_page(
-            run.ingestion_run_id,
-            rows,
-            next_page_token=page.next_page_token if more else None,
-            failed=failed,
+            run.ingestion_run_id, rows, cursor=page.cursor, failed=page.failed
         )
         if stored is not None:
             TICKETS.inc(len(rows))
@@ -198,10 +206,10 @@ class SyncJob:
         log.info("sync_completed", records_processed=self._progress.processed)
         await self._deps.publisher.publish(self._progress.message("completed"))
 
-    async def _fail(self, message: str, code: str | None) -> None:
+    async def _fail(self, message: str, code: ErrorCode | None) -> None:
         run_id: uuid.UUID = self._run.ingestion_run_id
         moved = await self._deps.store.move_run(
-            run_id, RunStatus.FAILED, error_code=code, error_message=message
+            run_id, RunStatus.FAILED, error_code=code.value if code else None, error_message=message
         )
         if not moved or self._cancelled.is_set():
             return
@@ -211,6 +219,6 @@ class SyncJob:
             self._progress.message(
                 "failed",
                 error_message=message,
-                error_detail={"error_code": code} if code else None,
+                error_detail={"error_code": code.value} if code else None,
             )
         )

@@ -57,28 +57,30 @@ class Credential(Base):
 
 
 class Ticket(Base):
-    """One imported Jira issue, upserted by its Jira id."""
+    """One imported ticket (a Jira issue, a ServiceNow incident), upserted by its source id."""
 
     __tablename__ = "tickets"
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     connection_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    jira_issue_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    issue_key: Mapped[str] = mapped_column(String(64))
-    project_key: Mapped[str | None] = mapped_column(String(64))
+    # The ticket's id in its system (Jira issue id, ServiceNow sys_id).
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source_type: Mapped[str] = mapped_column(String(40))  # the connection type: jira_itsm, …
+    ticket_key: Mapped[str] = mapped_column(String(64))  # IT-42, INC0010042
+    scope: Mapped[str | None] = mapped_column(String(64))  # project key, assignment group id
     summary: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str | None] = mapped_column(String(255))
-    issue_type: Mapped[str | None] = mapped_column(String(255))
+    ticket_type: Mapped[str | None] = mapped_column(String(255))  # issue type, category
     priority: Mapped[str | None] = mapped_column(String(255))
-    jira_created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    jira_updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    source_created: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    source_updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ingestion_run_id: Mapped[uuid.UUID]
     imported_at: Mapped[datetime] = _created()
 
 
 class SyncRun(Base):
-    """One ingestion run and its checkpoint (the page to fetch next)."""
+    """One ingestion run and its checkpoint (the cursor of the page to fetch next)."""
 
     __tablename__ = "sync_runs"
     __table_args__ = (
@@ -94,8 +96,9 @@ class SyncRun(Base):
     connection_type: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), index=True)
     time_range_days: Mapped[int] = mapped_column(Integer)
-    jql: Mapped[str | None] = mapped_column(Text)
-    next_page_token: Mapped[str | None] = mapped_column(Text)
+    # The connector's query, fixed when the run is created (JQL, a ServiceNow encoded query).
+    query: Mapped[str | None] = mapped_column(Text)
+    cursor: Mapped[str | None] = mapped_column(Text)
     pages_done: Mapped[int] = mapped_column(Integer, default=0)
     total_estimated: Mapped[int | None] = mapped_column(BigInteger)
     records_processed: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -127,24 +127,27 @@ class Store:
         run_id: uuid.UUID,
         tickets: Sequence[dict[str, Any]],
         *,
-        next_page_token: str | None,
+        cursor: str | None,
         failed: int,
     ) -> SyncRun | None:
         """Upsert a page of tickets and advance the checkpoint, atomically.
 
+        `records_processed` grows by the tickets this run had not stored yet, so a ticket read
+        twice (updated during the import, or a page read again after a restart) counts once.
         Returns the updated run, or None (nothing written) if the run is no longer running,
         e.g. cancelled meanwhile.
         """
         async with self._sessions.begin() as session:
+            seen = await self._stored_by_run(session, run_id, tickets)
             advanced = (
                 await session.execute(
                     update(SyncRun)
                     .where(SyncRun.ingestion_run_id == run_id)
                     .where(SyncRun.status == RunStatus.RUNNING.value)
                     .values(
-                        next_page_token=next_page_token,
+                        cursor=cursor,
                         pages_done=SyncRun.pages_done + 1,
-                        records_processed=SyncRun.records_processed + len(tickets),
+                        records_processed=SyncRun.records_processed + len(tickets) - seen,
                         records_failed=SyncRun.records_failed + failed,
                         updated_at=_now(),
                     )
@@ -157,6 +160,26 @@ class Store:
                 # executemany form: the compiled statement is cached, rows are batched.
                 await session.execute(_UPSERT_TICKETS, list(tickets))
             return advanced
+
+    @staticmethod
+    async def _stored_by_run(
+        session: AsyncSession, run_id: uuid.UUID, tickets: Sequence[dict[str, Any]]
+    ) -> int:
+        """How many of `tickets` this run has stored already (one primary-key lookup each)."""
+        if not tickets:
+            return 0
+        first = tickets[0]
+        result = await session.execute(
+            select(func.count())
+            .select_from(Ticket)
+            .where(
+                Ticket.tenant_id == first["tenant_id"],
+                Ticket.connection_id == first["connection_id"],
+                Ticket.external_id.in_([ticket["external_id"] for ticket in tickets]),
+                Ticket.ingestion_run_id == run_id,
+            )
+        )
+        return int(result.scalar_one())
 
     async def resumable_runs(self) -> list[SyncRun]:
         """Runs left pending or running by a previous process (to resume at start)."""
@@ -181,10 +204,10 @@ class Store:
 
 def _upsert_tickets_statement() -> Any:
     statement = insert(Ticket)
-    keep = {"tenant_id", "connection_id", "jira_issue_id"}
+    keep = {"tenant_id", "connection_id", "external_id"}
     columns = [c.key for c in Ticket.__table__.columns if c.key not in keep]
     return statement.on_conflict_do_update(
-        index_elements=[Ticket.tenant_id, Ticket.connection_id, Ticket.jira_issue_id],
+        index_elements=[Ticket.tenant_id, Ticket.connection_id, Ticket.external_id],
         set_={name: statement.excluded[name] for name in columns},
     )
 

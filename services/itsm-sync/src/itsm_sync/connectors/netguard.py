@@ -1,4 +1,4 @@
-"""The SSRF check at connect time: every address a Jira host resolves to must be public.
+"""The SSRF check at connect time: every address an ITSM host resolves to must be public.
 
 The URL is checked when a webhook arrives, but a name can resolve differently a moment later (DNS
 rebinding), so the transport resolves it once more, refuses any private, loopback or link-local
@@ -105,7 +105,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        """Never used for Jira."""
+        """Never used for an ITSM system."""
         raise UnsafeUrlError("unix sockets may not be called")
 
     async def sleep(self, seconds: float) -> None:
