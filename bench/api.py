@@ -27,6 +27,7 @@ from pathlib import Path
 import asyncpg
 import redis.asyncio as aioredis
 
+import store
 from connections_api.testing import start_receiver
 from contracts import Principal, Role
 from rita_auth import issue_token
@@ -196,14 +197,7 @@ async def _with_database(name: str, body: Callable[[str], Awaitable[None]]) -> N
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = PG.rsplit("/", 1)[0] + f"/{name}"
     try:
-        await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "alembic", "upgrade", "head"],
-            cwd=ROOT / "services" / "connections-api",
-            env={**os.environ, "DATABASE_URL": url},
-            check=True,
-            capture_output=True,
-        )
+        await asyncio.to_thread(store.migrate, url)
         await body(url)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -31,6 +31,7 @@ import redis.asyncio as aioredis
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.rabbit.schemas import Channel
 
+import store
 from contracts import StatusMessage
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,13 +62,7 @@ async def create_db(name: str) -> str:
 
 
 def migrate(url: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=ROOT / "services" / "connections-api",
-        env={**os.environ, "DATABASE_URL": url},
-        check=True,
-        capture_output=True,
-    )
+    store.migrate(url)
 
 
 async def drop_db(name: str) -> None:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create the databases if missing, then apply each owner's Alembic migrations.
+# Create the databases if missing, then apply each owner's Alembic migrations
+# (Rita's schema: `store-migrate`, the revisions beside the tables in libs/store).
 set -euo pipefail
 : "${DATABASE_URL:=postgresql+asyncpg://root@127.0.0.1:5432/rita}"
 : "${ITSM_SYNC_DATABASE_URL:=postgresql+asyncpg://root@127.0.0.1:5432/itsm_sync}"
@@ -28,10 +29,7 @@ asyncio.run(main())
 PY
 }
 
-if [ -f services/connections-api/alembic.ini ]; then
-  create_db "$DATABASE_URL"
-  (cd services/connections-api && uv run alembic upgrade head)
-fi
+uv run store-migrate --create-database upgrade head
 if [ -f services/itsm-sync/alembic.ini ]; then
   create_db "$ITSM_SYNC_DATABASE_URL"
   (cd services/itsm-sync && DATABASE_URL="$ITSM_SYNC_DATABASE_URL" uv run alembic upgrade head)

@@ -8,3 +8,13 @@ __all__ = ["DataSourceConnection", "IngestionRun", "StatusMessageReceipt", "Webh
 from store.status_apply import BatchResult, TenantMismatch, apply_status_batch, prune_receipts
 
 __all__ += ["BatchResult", "TenantMismatch", "apply_status_batch", "prune_receipts"]
+
+
+def migrate(database_url: str, revision: str = "head") -> None:
+    """Upgrade the schema at `database_url` to `revision` (Alembic; see `store.migrating`)."""
+    from store.migrating import migrate as upgrade  # Alembic is imported only to migrate
+
+    upgrade(database_url, revision)
+
+
+__all__ += ["migrate"]

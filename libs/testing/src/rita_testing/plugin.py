@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import aio_pika
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
+import store
 from rita_testing.servers import (
     DEFAULT_DATABASE_URL,
     DEFAULT_RABBITMQ_URL,
@@ -161,23 +159,9 @@ def session_redis_prefix(redis_url: str, run_id: str) -> Iterator[str]:
     yield from _unique_prefix(redis_url, run_id)
 
 
-# The schema is owned by connections-api; tests of every part migrate with its real revisions.
-_ALEMBIC_DIR = Path(__file__).resolve().parents[4] / "services" / "connections-api"
-
-
-def _alembic_upgrade(url: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=_ALEMBIC_DIR,
-        env={**os.environ, "DATABASE_URL": url},
-        check=True,
-        capture_output=True,
-    )
-
-
 @pytest.fixture(scope="session")
 def rita_database_url(database_factory: Callable[[str], str]) -> str:
-    """A fresh database migrated to connections-api's head revision (dropped at the end)."""
+    """A fresh database migrated to the schema's head (`store.migrate`); dropped at the end."""
     url = database_factory("schema")
-    _alembic_upgrade(url)
+    store.migrate(url)
     return url

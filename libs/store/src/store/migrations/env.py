@@ -1,23 +1,23 @@
-"""Alembic environment: async engine on DATABASE_URL, metadata from the shared `store` tables."""
+"""Alembic environment: async engine on the URL `store.migrate` passes, metadata from the tables."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 
 from alembic import context
+from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import store  # noqa: F401 - registers the tables on SQLModel.metadata
 
-DEFAULT_DATABASE_URL = "postgresql+asyncpg://root@127.0.0.1:5432/rita"
 target_metadata = SQLModel.metadata
 
 
 def _url() -> str:
-    return os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    url: str = context.config.attributes["database_url"]
+    return url
 
 
 def run_migrations_offline() -> None:
@@ -33,7 +33,7 @@ def _run(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_async_engine(_url())
+    engine = create_async_engine(_url(), poolclass=pool.NullPool)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
