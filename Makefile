@@ -6,7 +6,7 @@ export UV_PYTHON ?= 3.11
 PY_SCRIPTS := $(shell python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null)
 export PATH := $(PY_SCRIPTS):$(HOME)/.local/bin:$(PATH)
 UV := uv
-PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)))
+PACKAGES := $(sort $(dir $(wildcard libs/*/pyproject.toml services/*/pyproject.toml tools/*/pyproject.toml)))
 PYTEST_ARGS ?=
 
 .PHONY: help

@@ -36,6 +36,14 @@ def test_every_server_is_a_compose_service_built_from_its_own_folder(
         assert services[name]["environment"]["PORT"], f"{name} has no PORT"
 
 
+def test_the_operator_cli_is_a_one_shot_tool(compose: dict[str, Any]) -> None:
+    cli = compose["services"]["rita-ops"]
+    assert cli["profiles"] == ["tools"]
+    assert cli["entrypoint"] == ["rita-ops"]
+    assert cli["build"]["args"]["SERVICE"] == "rita-ops"
+    assert (ROOT / "tools" / "rita-ops" / "pyproject.toml").is_file()
+
+
 def test_emulators_run_only_in_the_dev_profile(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert EMULATORS, "no emulator found under services/"
@@ -158,13 +166,14 @@ def test_each_service_settings_load_from_its_compose_environment(
             assert port == int(environment["PORT"]), service
 
 
-def test_the_migration_steps_see_the_same_database_as_the_apps(
+def test_the_migration_steps_and_the_cli_see_the_same_database_as_the_apps(
     compose: dict[str, Any],
 ) -> None:
     services = compose["services"]
     url = services["connections-api"]["environment"]["DATABASE_URL"]
     assert services["migrate"]["environment"]["DATABASE_URL"] == url
     assert services["status-consumer"]["environment"]["DATABASE_URL"] == url
+    assert services["rita-ops"]["environment"]["DATABASE_URL"] == url
     itsm = services["itsm-sync"]["environment"]["ITSM_SYNC_DATABASE_URL"]
     assert services["migrate-itsm-sync"]["environment"]["DATABASE_URL"] == itsm
 
