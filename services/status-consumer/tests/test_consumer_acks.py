@@ -7,7 +7,7 @@ from typing import cast
 
 from aio_pika.abc import AbstractIncomingMessage
 
-from status_consumer.acks import DeliveryAcks
+from status_consumer.group_commit import DeliveryAcks
 
 
 @dataclass(eq=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import uuid
@@ -15,6 +16,7 @@ from uuid import UUID
 import aio_pika
 import pytest
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -22,6 +24,7 @@ from contracts import DEAD_LETTER_REASON_HEADER, EventName, dead_letter_queue, t
 from events import decode_stream_entry
 from status_consumer.app import create_app
 from status_consumer.config import Settings
+from status_consumer.deadletter import ATTEMPT_HEADER
 from store.testing import insert_connection, insert_run
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -266,17 +269,94 @@ async def test_garbage_goes_to_dead_letter_queue_with_reason(
     await until(applied)
 
 
+@contextlib.asynccontextmanager
+async def failing_updates(h: Harness, rid: UUID, sqlstate: str) -> AsyncIterator[None]:
+    """Every UPDATE of run `rid` fails with `sqlstate` (a trigger on this run only)."""
+    name = f"fail_{uuid.uuid4().hex[:12]}"
+    async with h.engine.begin() as c:
+        await c.execute(
+            sa.text(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                f" IF NEW.id = '{rid}' THEN RAISE EXCEPTION 'refused by test'"
+                f" USING ERRCODE = '{sqlstate}'; END IF; RETURN NEW; END $$"
+            )
+        )
+        await c.execute(
+            sa.text(
+                f"CREATE TRIGGER {name} BEFORE UPDATE ON ingestion_runs"
+                f" FOR EACH ROW EXECUTE FUNCTION {name}()"
+            )
+        )
+    try:
+        yield
+    finally:
+        async with h.engine.begin() as c:
+            await c.execute(sa.text(f"DROP TRIGGER {name} ON ingestion_runs"))
+            await c.execute(sa.text(f"DROP FUNCTION {name}()"))
+
+
 async def test_failing_message_is_retried_then_dead_lettered_alone(harness: Harness) -> None:
     cid, tenant = await make_connection(harness, "syncing")
     rid = await make_run(harness, cid, tenant, "running")
-    # Fits the contract but not the int4 column: fails every time, unlike the outage case.
-    poison = ticket(rid, tenant, "running", 3_000_000_000)
-    good = ticket(rid, tenant, "running", 7)
-    await harness.publish(poison, good)
-    [dead] = await harness.dead_letters(1, within=30)
+    other_cid, other_tenant = await make_connection(harness, "syncing")
+    other = await make_run(harness, other_cid, other_tenant, "running")
+    poison = ticket(rid, tenant, "running", 3)
+    good = ticket(other, other_tenant, "running", 7)
+    # P0001 (raise_exception): not the data's fault, so it may work on another attempt.
+    async with failing_updates(harness, rid, "P0001"):
+        await harness.publish(poison, good)
+        [dead] = await harness.dead_letters(1, within=30)
     assert json.loads(dead.body) == poison
     assert "failed 3 times" in str(dead.headers[DEAD_LETTER_REASON_HEADER])
-    assert (await harness.row("ingestion_runs", rid))["records_processed"] == 7
+    assert (await harness.row("ingestion_runs", other))["records_processed"] == 7
+    assert (await harness.row("ingestion_runs", rid))["records_processed"] == 0
+
+
+async def test_data_the_database_refuses_is_dead_lettered_at_once(harness: Harness) -> None:
+    cid, tenant = await make_connection(harness, "syncing")
+    rid = await make_run(harness, cid, tenant, "running")
+    other_cid, other_tenant = await make_connection(harness, "syncing")
+    other = await make_run(harness, other_cid, other_tenant, "running")
+    before = REGISTRY.get_sample_value("status_consumer_requeued_total") or 0.0
+    # 22003 numeric_value_out_of_range: a data exception, the same on every attempt.
+    async with failing_updates(harness, rid, "22003"):
+        await harness.publish(
+            ticket(rid, tenant, "running", 3), ticket(other, other_tenant, "running", 7)
+        )
+        [dead] = await harness.dead_letters(1, within=30)
+    reason = str(dead.headers[DEAD_LETTER_REASON_HEADER])
+    assert "refused by test" in reason
+    assert "failed" not in reason  # not after attempts: at once
+    assert ATTEMPT_HEADER not in dead.headers
+    assert (REGISTRY.get_sample_value("status_consumer_requeued_total") or 0.0) == before
+    assert (await harness.row("ingestion_runs", other))["records_processed"] == 7
+
+
+async def test_message_for_the_wrong_kind_of_connection_is_dead_lettered(
+    harness: Harness,
+) -> None:
+    cid, tenant = await make_connection(harness, "syncing")  # jira_itsm: an ITSM source
+    rid = await make_run(harness, cid, tenant, "running")
+    before = await harness.row("data_source_connections", cid)
+    wrong = {
+        "type": "sync",
+        "connection_id": str(cid),
+        "tenant_id": str(tenant),
+        "status": "sync_completed",
+    }
+    await harness.publish(wrong, ticket(rid, tenant, "running", 5))
+    [dead] = await harness.dead_letters(1)
+    assert json.loads(dead.body) == wrong
+    assert "not a knowledge source" in str(dead.headers[DEAD_LETTER_REASON_HEADER])
+    assert ATTEMPT_HEADER not in dead.headers
+
+    async def marker() -> bool:
+        return bool((await harness.row("ingestion_runs", rid))["records_processed"] == 5)
+
+    await until(marker)
+    assert await harness.row("data_source_connections", cid) == before
+    names = [n for n, _ in await harness.events(tenant)]
+    assert names == [EventName.INGESTION_RUN_UPDATE]
 
 
 async def test_shuffled_duplicated_stream_ends_in_order_state(harness: Harness) -> None:

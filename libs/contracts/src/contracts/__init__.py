@@ -49,12 +49,15 @@ from contracts.queues import (
     dead_letter_queue,
 )
 from contracts.status_messages import (
+    ERROR_TEXT_MAX_LENGTH,
+    TRUNCATION_MARKER,
     InvalidStatusMessage,
     StatusMessage,
     SyncMessage,
     TicketIngestionMessage,
     VerificationMessage,
     parse_status_message,
+    truncate_error_text,
 )
 from contracts.types import (
     ACTIVE_RUN_STATUSES,
@@ -93,6 +96,7 @@ __all__ = [
     "CREDENTIAL_ERROR_CODES",
     "DEAD_LETTER_REASON_HEADER",
     "DEFAULT_DATA_SOURCES",
+    "ERROR_TEXT_MAX_LENGTH",
     "EVENTS_KEY_PREFIX",
     "EVENTS_TOKEN_AUDIENCE",
     "EVENTS_TOKEN_TTL_SECONDS",
@@ -106,6 +110,7 @@ __all__ = [
     "STATUS_QUEUE",
     "TERMINAL_RUN_STATUSES",
     "TICKET_SYNC_TYPES",
+    "TRUNCATION_MARKER",
     "WEBHOOK_SOURCE",
     "CancelIngestionWebhook",
     "ConnectionCredentials",
@@ -159,5 +164,6 @@ __all__ = [
     "settings_model_for",
     "tenant_events_key",
     "tenant_from_key",
+    "truncate_error_text",
     "types_in_category",
 ]

@@ -1,8 +1,16 @@
 """Messages on the `data_source_status` queue, and the one entry point that parses them.
 
-Real publishers vary: some say `message_type` instead of `type`, Rita's mock says `error` instead
-of `error_message`, `timestamp` may be missing, extra fields appear. Those are accepted. What the
-consumer relies on is strict: ids are UUIDs and statuses are known values.
+Real publishers vary: some say `message_type` instead of `type`, Rita's publishers say `error`
+instead of `error_message` (on every type), send `"options": null, "error": null` when there is
+nothing, and send verification `options` as a JSON object or a JSON array; `timestamp` may be
+missing, extra fields appear. Those are accepted. What the consumer relies on is strict: ids are
+UUIDs and statuses are known values.
+
+A message that could never be applied is refused here, so it goes to the dead-letter queue at
+once instead of failing its database transaction attempt after attempt: counters beyond the
+columns' `integer` range, JSON nested deeper than `MAX_JSON_DEPTH`, a NUL character or a lone
+UTF-16 surrogate (PostgreSQL stores neither). An error text longer than `ERROR_TEXT_MAX_LENGTH`
+is not refused: it is stored cut, ending with `TRUNCATION_MARKER`.
 """
 
 from __future__ import annotations
@@ -10,15 +18,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    NonNegativeInt,
     TypeAdapter,
     ValidationError,
 )
@@ -28,6 +37,50 @@ from contracts.webhooks import describe_validation_error
 
 class InvalidStatusMessage(ValueError):
     """The message is not JSON or does not fit the contract; `str()` is a readable reason."""
+
+
+# Counters are PostgreSQL `integer` columns: a larger value could never be stored.
+COUNTER_MAX: Final = 2**31 - 1
+# Stored error texts are cut to this many characters (the marker included), never refused.
+ERROR_TEXT_MAX_LENGTH: Final = 2000
+TRUNCATION_MARKER: Final = " … [truncated]"
+# `options` and `error_detail` are stored as jsonb; deeper nesting than this is not a real
+# publisher's answer, and far deeper nesting cannot even be parsed (recursion limits).
+MAX_JSON_DEPTH: Final = 32
+
+
+def truncate_error_text(value: object) -> object:
+    """An error text longer than `ERROR_TEXT_MAX_LENGTH`, cut and marked (other values as is)."""
+    if isinstance(value, str) and len(value) > ERROR_TEXT_MAX_LENGTH:
+        return value[: ERROR_TEXT_MAX_LENGTH - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
+    return value
+
+
+def _json_depth(value: object) -> int:
+    """Nesting depth of a JSON value (a scalar is 0, `{}` and `[1]` are 1), without recursion."""
+    depth, level = 0, [value]
+    while containers := [item for item in level if isinstance(item, dict | list)]:
+        depth += 1
+        level = [
+            child
+            for container in containers
+            for child in (container.values() if isinstance(container, dict) else container)
+        ]
+    return depth
+
+
+def _bounded_depth(value: Any) -> Any:
+    if value is not None and _json_depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+Counter = Annotated[int, Field(ge=0, le=COUNTER_MAX)]
+ErrorText = Annotated[
+    Annotated[str, Field(max_length=ERROR_TEXT_MAX_LENGTH)] | None,
+    BeforeValidator(truncate_error_text),
+]
+JsonObject = Annotated[dict[str, Any] | None, AfterValidator(_bounded_depth)]
 
 
 class StatusMessageBase(BaseModel):
@@ -46,11 +99,13 @@ class VerificationMessage(StatusMessageBase):
     type: Literal["verification"] = "verification"
     connection_id: UUID
     status: Literal["success", "failed"]
-    options: dict[str, Any] | None = None
-    error: str | None = Field(
-        default=None, validation_alias=AliasChoices("error", "error_message"), max_length=2000
-    )
-    error_detail: dict[str, Any] | None = None
+    # Echoed from the `verify_credentials` webhook; a result for another id than the one in
+    # flight is ignored. Absent: the first result while verifying wins (Rita's sync service).
+    verification_id: UUID | None = None
+    # Stored as sent: an object (this project's connectors) or an array (Rita's publishers).
+    options: Annotated[dict[str, Any] | list[Any] | None, AfterValidator(_bounded_depth)] = None
+    error: ErrorText = Field(default=None, validation_alias=AliasChoices("error", "error_message"))
+    error_detail: JsonObject = None
 
 
 class TicketIngestionMessage(StatusMessageBase):
@@ -59,14 +114,15 @@ class TicketIngestionMessage(StatusMessageBase):
     type: Literal["ticket_ingestion"] = "ticket_ingestion"
     ingestion_run_id: UUID
     connection_id: UUID | None = None
-    status: Literal["running", "completed", "failed"]
-    records_processed: NonNegativeInt | None = None
-    records_failed: NonNegativeInt | None = None
-    total_estimated: NonNegativeInt | None = None
-    error_message: str | None = Field(
-        default=None, validation_alias=AliasChoices("error_message", "error"), max_length=2000
+    # `cancelled`: the sync service stopped the run (after a `cancel_ingestion`, say).
+    status: Literal["running", "completed", "failed", "cancelled"]
+    records_processed: Counter | None = None
+    records_failed: Counter | None = None
+    total_estimated: Counter | None = None
+    error_message: ErrorText = Field(
+        default=None, validation_alias=AliasChoices("error_message", "error")
     )
-    error_detail: dict[str, Any] | None = None
+    error_detail: JsonObject = None
 
 
 class SyncMessage(StatusMessageBase):
@@ -75,10 +131,10 @@ class SyncMessage(StatusMessageBase):
     type: Literal["sync"] = "sync"
     connection_id: UUID
     status: Literal["sync_started", "sync_completed", "sync_failed", "sync_cancelled"]
-    error_message: str | None = Field(
-        default=None, validation_alias=AliasChoices("error_message", "error"), max_length=2000
+    error_message: ErrorText = Field(
+        default=None, validation_alias=AliasChoices("error_message", "error")
     )
-    documents_processed: NonNegativeInt | None = None
+    documents_processed: Counter | None = None
 
 
 StatusMessage = Annotated[
@@ -104,6 +160,24 @@ def _normalise(data: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _refuse_lone_surrogates(raw: bytes | str, data: object) -> None:
+    # A JSON escape such as `\\ud800` alone parses into a str that cannot be encoded as UTF-8, so
+    # PostgreSQL would refuse it on every attempt. Only a text with a `\\uD...` escape can hold
+    # one: only those are checked.
+    if isinstance(raw, bytes):
+        suspicious = b"\\ud" in raw or b"\\uD" in raw
+    else:
+        suspicious = "\\ud" in raw or "\\uD" in raw
+    if not suspicious:
+        return
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidStatusMessage(
+            "the message contains a lone UTF-16 surrogate (not valid Unicode text)"
+        ) from None
+
+
 def parse_status_message(raw: bytes | str | Mapping[str, Any]) -> StatusMessage:
     """Parse one status message (bytes, str or mapping) or raise `InvalidStatusMessage`."""
     if isinstance(raw, bytes | str):
@@ -121,6 +195,9 @@ def parse_status_message(raw: bytes | str | Mapping[str, Any]) -> StatusMessage:
             raise InvalidStatusMessage("the message is not valid JSON (not UTF-8 text)") from None
         except json.JSONDecodeError as exc:
             raise InvalidStatusMessage(f"the message is not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise InvalidStatusMessage("the message is nested too deep to parse") from None
+        _refuse_lone_surrogates(raw, data)
     else:
         data = raw
     if not isinstance(data, Mapping):

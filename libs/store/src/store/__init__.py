@@ -5,9 +5,23 @@ from store.tables import DataSourceConnection, IngestionRun, StatusMessageReceip
 __all__ = ["DataSourceConnection", "IngestionRun", "StatusMessageReceipt", "WebhookOutbox"]
 
 # status-consumer: batched application of status messages (consumer side of the state rules).
-from store.status_apply import BatchResult, TenantMismatch, apply_status_batch, prune_receipts
+from store.status_apply import (
+    BatchResult,
+    StaleVerification,
+    TenantMismatch,
+    apply_status_batch,
+    prune_receipts,
+)
+from store.status_kinds import Rejected
 
-__all__ += ["BatchResult", "TenantMismatch", "apply_status_batch", "prune_receipts"]
+__all__ += [
+    "BatchResult",
+    "Rejected",
+    "StaleVerification",
+    "TenantMismatch",
+    "apply_status_batch",
+    "prune_receipts",
+]
 
 
 def migrate(database_url: str, revision: str = "head") -> None:

@@ -1,11 +1,12 @@
 """Batched application of status messages: the consumer side of the state rules (DESIGN.md §5).
 
 One call applies a whole batch inside the caller's transaction with a handful of set-based
-statements; every guard (tenant, terminal run, `verifying`, counters never lower, message age) is
-in the SQL, so a redelivered or reordered message is harmless. Messages that target the same row
-inside one batch are folded in Python first (`store.status_fold`) so the batch gives the same
-result as applying its messages one by one, in order. The caller commits, then publishes
-`BatchResult.connection_rows` / `.run_rows` (public JSON built by PostgreSQL) as events.
+statements; every guard (tenant, terminal run, `verifying`, verification id, counters never
+lower, message age) is in the SQL, so a redelivered or reordered message is harmless. Messages
+that target the same row inside one batch are folded in Python first (`store.status_fold`) so the
+batch gives the same result as applying its messages one by one, in order. Messages naming the
+wrong kind of connection are set aside first (`store.status_kinds`). The caller commits, then
+publishes `BatchResult.connections` / `.runs` (the contracts' public models) as events.
 """
 
 from __future__ import annotations
@@ -29,9 +30,16 @@ from contracts import (
     VerificationMessage,
 )
 from store import status_sql as q
-from store.status_fold import fold_runs, fold_verifications, reverify_error, utc
-
-Key = tuple[UUID, UUID]  # (row id, tenant id)
+from store.status_fold import (
+    Key,
+    error_code,
+    fold_runs,
+    fold_verifications,
+    reverify_code,
+    reverify_error,
+    utc,
+)
+from store.status_kinds import Rejected, wrong_kinds
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,36 +53,29 @@ class TenantMismatch:
 
 
 @dataclass(frozen=True, slots=True)
-class PublicRow:
-    """A changed row: its keys and its public JSON object text (the event's data)."""
+class StaleVerification:
+    """A verification result naming another `verification_id` than the one in flight: ignored."""
 
-    id: UUID
+    connection_id: UUID
     tenant_id: UUID
-    json: str
+    verification_id: UUID
 
 
 @dataclass(slots=True)
 class BatchResult:
-    """What a batch changed: the final public rows to publish, and what it skipped."""
+    """What a batch changed (the final public rows to publish), and what it skipped."""
 
-    connection_rows: list[PublicRow] = field(default_factory=list)
-    run_rows: list[PublicRow] = field(default_factory=list)
+    connections: list[ConnectionPublic] = field(default_factory=list)
+    runs: list[IngestionRunPublic] = field(default_factory=list)
     duplicates: int = 0
     mismatches: list[TenantMismatch] = field(default_factory=list)
-
-    @property
-    def connections(self) -> list[ConnectionPublic]:
-        """The changed connections as models (parsed on demand: the consumer needs only JSON)."""
-        return [ConnectionPublic.model_validate_json(r.json) for r in self.connection_rows]
-
-    @property
-    def runs(self) -> list[IngestionRunPublic]:
-        """The changed runs as models (parsed on demand)."""
-        return [IngestionRunPublic.model_validate_json(r.json) for r in self.run_rows]
+    stale_verifications: list[StaleVerification] = field(default_factory=list)
+    # Messages that can never apply (wrong kind of connection): for the dead-letter queue.
+    rejected: list[Rejected] = field(default_factory=list)
 
 
-# Changed rows by (id, tenant) → public JSON; a later statement's row replaces an earlier one's.
-Changed = dict[Key, str]
+# Changed rows by (id, tenant) → public columns; a later statement's row replaces an earlier one's.
+Changed = dict[Key, sa.Row[Any]]
 
 
 async def _fresh_messages(
@@ -98,28 +99,48 @@ async def _fresh_messages(
     return keep, len(messages) - len(keep)
 
 
-def _json(value: dict[str, Any] | None) -> str | None:
+def _json(value: dict[str, Any] | list[Any] | None) -> str | None:
     return None if value is None else json.dumps(value, default=str)
+
+
+async def _in_flight(
+    conn: AsyncConnection, messages: list[VerificationMessage]
+) -> dict[Key, UUID | None]:
+    """The `verification_id` of the connections whose results name one (rows locked)."""
+    ids = {m.connection_id for m in messages if m.verification_id is not None}
+    if not ids:
+        return {}  # no id named: the first result while verifying wins, no lookup needed
+    rows = await conn.execute(q.VERIFYING, {"ids": list(ids)})
+    return {(r.id, r.tenant_id): r.verification_id for r in rows}
 
 
 async def _apply_verifications(
     conn: AsyncConnection, messages: list[VerificationMessage]
-) -> Changed:
-    folded = fold_verifications(messages)
-    if not folded:
-        return {}
+) -> tuple[Changed, list[StaleVerification]]:
+    fold = fold_verifications(messages, await _in_flight(conn, messages))
+    stale = [
+        StaleVerification(m.connection_id, m.tenant_id, m.verification_id)
+        for m in fold.stale
+        if m.verification_id is not None
+    ]
+    chosen = fold.candidates
+    if not chosen:
+        return {}, stale
+    codes = [error_code(m.error_detail) for m in chosen]
     rows = await conn.execute(
         q.UPDATE_VERIFICATIONS,
         {
-            "ids": [m.connection_id for m in folded],
-            "tenants": [m.tenant_id for m in folded],
-            "success": [m.status == "success" for m in folded],
-            "options": [_json(m.options) for m in folded],
-            "ts": [m.timestamp for m in folded],
-            "errors": [m.error for m in folded],
+            "ids": [m.connection_id for m in chosen],
+            "tenants": [m.tenant_id for m in chosen],
+            "success": [m.status == "success" for m in chosen],
+            "options": [_json(m.options) for m in chosen],
+            "ts": [m.timestamp for m in chosen],
+            "errors": [m.error for m in chosen],
+            "codes": [None if c is None else c.value for c in codes],
+            "verification_ids": [m.verification_id for m in chosen],
         },
     )
-    return {(r.id, r.tenant_id): r.json for r in rows}
+    return {(r.id, r.tenant_id): r for r in rows}, stale
 
 
 async def _apply_runs(
@@ -143,12 +164,13 @@ async def _apply_runs(
                 "terminal": [d.terminal_status for d in deltas],
                 "terminal_at": [d.terminal_at for d in deltas],
                 "errors": [d.error_message for d in deltas],
+                "codes": [None if d.error_code is None else d.error_code.value for d in deltas],
                 "details": [_json(d.error_detail) for d in deltas],
                 "credential": [d.credential_failure for d in deltas],
             },
         )
     ).all()
-    changed_runs = {(r.id, r.tenant_id): r.json for r in rows}
+    changed_runs = {(r.id, r.tenant_id): r for r in rows}
     # The latest ending per connection decides its `last_sync_*` (several runs may end at once).
     ended: dict[Key, Any] = {}
     for r in rows:
@@ -169,9 +191,12 @@ async def _apply_runs(
             "ts": [e.completed_at for e in ends],
             "errors": [e.error_message for e in ends],
             "reverify": [reverify_error(e.error_message) if e.credential else None for e in ends],
+            "reverify_codes": [
+                reverify_code(e.error_detail).value if e.credential else None for e in ends
+            ],
         },
     )
-    return changed_runs, {(r.id, r.tenant_id): r.json for r in conns}
+    return changed_runs, {(r.id, r.tenant_id): r for r in conns}
 
 
 async def _apply_syncs(conn: AsyncConnection, messages: list[SyncMessage]) -> Changed:
@@ -194,7 +219,7 @@ async def _apply_syncs(conn: AsyncConnection, messages: list[SyncMessage]) -> Ch
             )
         ).first()
         if row is not None:
-            changed[(row.id, row.tenant_id)] = row.json
+            changed[(row.id, row.tenant_id)] = row
     return changed
 
 
@@ -225,14 +250,17 @@ async def apply_status_batch(
     `republish[i]` marks a redelivered message: the rows it names are returned even if nothing
     changed, so an event lost to a crash between commit and publish is sent again.
     """
-    keep, duplicates = await _fresh_messages(conn, messages)
-    kept = [messages[i] for i in keep]
+    rejected = await wrong_kinds(conn, messages)
+    refused = {r.index for r in rejected}
+    acceptable = [m for i, m in enumerate(messages) if i not in refused]
+    keep, duplicates = await _fresh_messages(conn, acceptable)
+    kept = [acceptable[i] for i in keep]
     verifications = [m for m in kept if isinstance(m, VerificationMessage)]
     tickets = [m for m in kept if isinstance(m, TicketIngestionMessage)]
     syncs = [m for m in kept if isinstance(m, SyncMessage)]
 
-    # Statement order matters: a connection changed twice keeps the later statement's JSON.
-    changed_conns = await _apply_verifications(conn, verifications)
+    # Statement order matters: a connection changed twice keeps the later statement's row.
+    changed_conns, stale = await _apply_verifications(conn, verifications)
     changed_runs, ended_conns = await _apply_runs(conn, tickets)
     changed_conns |= ended_conns
     changed_conns |= await _apply_syncs(conn, syncs)
@@ -244,12 +272,16 @@ async def apply_status_batch(
     mismatches += await _mismatches(conn, "ingestion_run", run_keys, changed_runs)
 
     if republish is not None and any(republish):
-        await _add_republished(conn, messages, republish, changed_runs, changed_conns)
-    return BatchResult(_rows(changed_conns), _rows(changed_runs), duplicates, mismatches)
-
-
-def _rows(changed: Changed) -> list[PublicRow]:
-    return [PublicRow(key[0], key[1], text) for key, text in changed.items()]
+        again = [flag and i not in refused for i, flag in enumerate(republish)]
+        await _add_republished(conn, messages, again, changed_runs, changed_conns)
+    return BatchResult(
+        connections=[ConnectionPublic.model_validate(r._mapping) for r in changed_conns.values()],
+        runs=[IngestionRunPublic.model_validate(r._mapping) for r in changed_runs.values()],
+        duplicates=duplicates,
+        mismatches=mismatches,
+        stale_verifications=stale,
+        rejected=rejected,
+    )
 
 
 async def _add_republished(
@@ -271,11 +303,11 @@ async def _add_republished(
         else:
             extra_conns.add((m.connection_id, m.tenant_id))
     for row in await q.select_public(conn, "ingestion_run", extra_runs):
-        runs[(row.id, row.tenant_id)] = row.json
+        runs[(row.id, row.tenant_id)] = row
         # A republished run brings its connection along (its end may have changed both).
         extra_conns.add((row.connection_id, row.tenant_id))
     for row in await q.select_public(conn, "connection", extra_conns - connections.keys()):
-        connections[(row.id, row.tenant_id)] = row.json
+        connections[(row.id, row.tenant_id)] = row
 
 
 async def prune_receipts(conn: AsyncConnection, older_than: timedelta = timedelta(days=7)) -> int:

@@ -21,11 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from contracts import StatusMessage
 from events import EventPublisher
-from status_consumer.acks import DeliveryAcks
 from status_consumer.applier import BatchApplier
-from status_consumer.batcher import GroupCommitter, ShuttingDown
 from status_consumer.config import Settings
 from status_consumer.deadletter import DeadLetters
+from status_consumer.group_commit import DeliveryAcks, GroupCommitter, ShuttingDown
 from status_consumer.handling import CURRENT_DELIVERY, decode_status, delivery_middleware
 from status_consumer.health import routes
 from store import prune_receipts

@@ -2,8 +2,10 @@
 
 PostgreSQL or Redis unreachable → the same step is retried with backoff until it returns (the
 messages stay unacknowledged meanwhile, so nothing is lost). Any other failure of a batch → its
-messages are retried one per transaction, so a single bad message fails alone and is requeued
-with an attempt count or, at the last attempt, dead-lettered.
+messages are retried one per transaction, so a single bad message fails alone: one that can never
+apply (the database refuses its data) is dead-lettered at once, any other is requeued with an
+attempt count or, at the last attempt, dead-lettered. A message the store sets aside as naming
+the wrong kind of connection is dead-lettered with its reason once the batch is committed.
 """
 
 from __future__ import annotations
@@ -19,11 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
 
 from contracts import EventName
-from events import EventPublisher, JsonText, OutgoingEvent
-from status_consumer.acks import DeliveryAcks
-from status_consumer.batcher import Item, ShuttingDown
+from events import EventPublisher, OutgoingEvent
 from status_consumer.deadletter import DeadLetters
-from status_consumer.faults import is_outage
+from status_consumer.faults import can_never_apply, is_outage
+from status_consumer.group_commit import DeliveryAcks, Item, ShuttingDown
 from status_consumer.metrics import (
     BATCH_SECONDS,
     BATCH_SIZE,
@@ -111,24 +112,31 @@ class BatchApplier:
                     await self.flush([item])
                 return
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
-            await self._dead.failed(items[0].delivery, reason)
+            if can_never_apply(exc):
+                MESSAGES.labels(type=items[0].message.type, outcome="dead_lettered").inc()
+                await self._dead.dead_letter(items[0].delivery, reason, "unappliable")
+            else:
+                await self._dead.failed(items[0].delivery, reason)
             return
         committed = datetime.now(UTC)
         BATCH_SECONDS.observe(time.perf_counter() - started)
         BATCH_SIZE.observe(len(items))
         await self._publish(result)
-        await self._acks.committed([i.delivery for i in items])
-        self._record(items, result, committed)
+        refused = {r.index for r in result.rejected}
+        await self._acks.committed([i.delivery for n, i in enumerate(items) if n not in refused])
+        for rejected in result.rejected:
+            item = items[rejected.index]
+            MESSAGES.labels(type=item.message.type, outcome="dead_lettered").inc()
+            await self._dead.dead_letter(item.delivery, rejected.reason, "wrong_connection_kind")
+        self._record([i for n, i in enumerate(items) if n not in refused], result, committed)
 
     async def _publish(self, result: BatchResult) -> None:
-        # The rows' public JSON comes from PostgreSQL (RETURNING): passed on without a re-parse.
+        # The contracts' models: serialized as the API serializes the same rows.
         events = [
-            OutgoingEvent(r.tenant_id, EventName.INGESTION_RUN_UPDATE, JsonText(r.json))
-            for r in result.run_rows
+            OutgoingEvent(r.tenant_id, EventName.INGESTION_RUN_UPDATE, r) for r in result.runs
         ]
         events += [
-            OutgoingEvent(c.tenant_id, EventName.DATA_SOURCE_UPDATE, JsonText(c.json))
-            for c in result.connection_rows
+            OutgoingEvent(c.tenant_id, EventName.DATA_SOURCE_UPDATE, c) for c in result.connections
         ]
         if not events:
             return
@@ -140,8 +148,8 @@ class BatchApplier:
             # The state is committed; a broken event must not block the queue.
             log.error("events_publish_failed", error=type(exc).__name__, count=len(events))
             return
-        EVENTS.labels(event=EventName.INGESTION_RUN_UPDATE.value).inc(len(result.run_rows))
-        EVENTS.labels(event=EventName.DATA_SOURCE_UPDATE.value).inc(len(result.connection_rows))
+        EVENTS.labels(event=EventName.INGESTION_RUN_UPDATE.value).inc(len(result.runs))
+        EVENTS.labels(event=EventName.DATA_SOURCE_UPDATE.value).inc(len(result.connections))
 
     @staticmethod
     def _record(items: Sequence[Item], result: BatchResult, committed: datetime) -> None:
@@ -154,6 +162,15 @@ class BatchApplier:
                 MESSAGE_AGE.observe(max((committed - ts).total_seconds(), 0.0))
         if result.duplicates:
             MESSAGES.labels(type="any", outcome="duplicate").inc(result.duplicates)
+        for stale in result.stale_verifications:
+            MESSAGES.labels(type="verification", outcome="stale").inc()
+            log.info(
+                "verification_result_ignored",
+                reason="another verification is in flight",
+                connection_id=str(stale.connection_id),
+                tenant_id=str(stale.tenant_id),
+                verification_id=str(stale.verification_id),
+            )
         for mm in result.mismatches:
             TENANT_MISMATCHES.inc()
             log.warning(

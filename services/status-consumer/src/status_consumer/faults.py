@@ -1,4 +1,10 @@
-"""Which failures are outages (wait and retry, never ack) and which are the message's fault."""
+"""Which failures are outages (wait and retry, never ack) and which are the message's fault.
+
+A failure of the message's own data (the database refuses a value: out of range, not encodable,
+too deep) can never succeed however often it is retried: such a message is dead-lettered at once.
+The contract refuses the known cases before a transaction starts (`contracts.status_messages`);
+this is the net for the ones it does not know.
+"""
 
 from __future__ import annotations
 
@@ -17,12 +23,38 @@ def _sqlstate(exc: BaseException) -> str | None:
     return code if isinstance(code, str) else None
 
 
+# SQLSTATE classes of a value the database will never accept: 22 data exception (out of range,
+# untranslatable character, invalid text), 54 program limit exceeded (too deep, too complex).
+_DATA_SQLSTATES = ("22", "54")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not s for s in seen):
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def can_never_apply(exc: BaseException) -> bool:
+    """Whether `exc` says the message's data is refused (retrying cannot help)."""
+    for current in _chain(exc):
+        # asyncpg's DataError (a value the driver cannot encode, e.g. beyond int4) is an
+        # InterfaceError too: it must be checked before `is_outage` sees it.
+        if isinstance(current, asyncpg.DataError | UnicodeError | RecursionError):
+            return True
+        state = _sqlstate(current)
+        if state and state.startswith(_DATA_SQLSTATES):
+            return True
+    return False
+
+
 def is_outage(exc: BaseException) -> bool:
     """Whether `exc` says a dependency (PostgreSQL, Redis) is unreachable right now."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    if can_never_apply(exc):
+        return False
+    for current in _chain(exc):
         if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
             return True
         if isinstance(
@@ -41,5 +73,4 @@ def is_outage(exc: BaseException) -> bool:
             return True
         if isinstance(current, sa_exc.InterfaceError | sa_exc.OperationalError):
             return True
-        current = current.__cause__ or current.__context__
     return False

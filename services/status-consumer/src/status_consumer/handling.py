@@ -19,8 +19,8 @@ from faststream import BaseMiddleware
 from faststream.message import StreamMessage
 
 from contracts import InvalidStatusMessage, StatusMessage, parse_status_message
-from status_consumer.acks import DeliveryAcks
 from status_consumer.deadletter import DeadLetters
+from status_consumer.group_commit import DeliveryAcks
 from status_consumer.metrics import MESSAGES
 
 log = structlog.get_logger(__name__)

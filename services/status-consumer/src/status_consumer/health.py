@@ -1,4 +1,9 @@
-"""`/healthz`, `/readyz` and `/metrics` as FastStream ASGI routes (port 8002)."""
+"""`/healthz`, `/readyz` and `/metrics` as FastStream ASGI routes (port 8002).
+
+Readiness uses FastStream's public surface only: the subscriber's `running` flag (set once its
+consumer is registered on the queue, cleared when it stops) and `broker.ping` (the connection
+is up; aio-pika's robust connection and channels restore the consumer after a reconnect).
+"""
 
 from __future__ import annotations
 
@@ -15,13 +20,6 @@ from faststream.rabbit import RabbitBroker
 from faststream.rabbit.subscriber import RabbitSubscriber
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-
-def is_consuming(subscriber: RabbitSubscriber) -> bool:
-    """Whether this process holds a live consumer on the queue."""
-    queue = getattr(subscriber, "_queue_obj", None)
-    tag = getattr(subscriber, "_consumer_tag", None)
-    return bool(subscriber.running and queue is not None and tag and not queue.channel.is_closed)
 
 
 async def database_ok(engine: AsyncEngine | None, limit: float = 2.0) -> bool:
@@ -56,7 +54,7 @@ def routes(
     @get(include_in_schema=False)
     async def readyz(scope: Scope) -> AsgiResponse:
         checks = {
-            "consumer": is_consuming(subscriber),
+            "consumer": bool(subscriber.running),
             "database": await database_ok(engine()),
             "broker": await broker.ping(timeout=2.0),
         }
