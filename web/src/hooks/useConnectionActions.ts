@@ -1,4 +1,4 @@
-/** Verify, import and cancel: each sends one request and puts the answer into the store. */
+/** Verify, import, cancel and save the import scope: each sends one request and puts the answer into the store. */
 import { useCallback } from "react";
 import { useServices } from "../state/context";
 import { unwrap } from "./useDataSources";
@@ -46,5 +46,16 @@ export function useConnectionActions(id: string) {
     await refreshRow();
   }, [api, store, id, refreshRow]);
 
-  return { verify, syncTickets, cancelIngestion };
+  const saveConfig = useCallback(
+    async (config: Record<string, unknown>) => {
+      const result = await api.client.PATCH("/api/data-sources/{connection_id}", {
+        params: { path: { connection_id: id } },
+        body: { config },
+      });
+      store.putConnections([unwrap(result)]);
+    },
+    [api, store, id],
+  );
+
+  return { verify, syncTickets, cancelIngestion, saveConfig };
 }

@@ -1,4 +1,4 @@
-/** Loading hooks: a category's rows (seeded on first visit) and one connection with its last run. */
+/** Loading hooks: a category's rows and one connection with its latest and last finished run. */
 import { useCallback, useEffect, useState } from "react";
 import type { Connection } from "../api/client";
 import type { Problem } from "../api/problem";
@@ -39,17 +39,13 @@ function useLoader(load: () => Promise<void>): Loadable {
   return { loading, error, reload: useCallback(() => setAttempt((n) => n + 1), []) };
 }
 
-/** The rows of one console list, in console order; seeds the tenant's rows when there are none. */
+/** The rows of one console list, in console order (the API ensures the default rows exist). */
 export function useConnections(category: Category): Loadable & { rows: Connection[] } {
   const { api, store } = useServices();
   useStoreVersion();
   const load = useCallback(async () => {
     const params = { query: { category } };
-    let page = unwrap(await api.client.GET("/api/data-sources", { params }));
-    if (page.count === 0) {
-      page = unwrap(await api.client.POST("/api/data-sources/seed"));
-    }
-    store.putConnections(page.data);
+    store.putConnections(unwrap(await api.client.GET("/api/data-sources", { params })).data);
   }, [api, store, category]);
   const state = useLoader(load);
   const order = CATEGORY_ORDER[category];
@@ -60,21 +56,34 @@ export function useConnections(category: Category): Loadable & { rows: Connectio
   return { ...state, rows };
 }
 
-/** One connection and its latest ingestion run. */
+/** Runs read from the history to find the last finished one behind an active run. */
+const HISTORY_LIMIT = 5;
+
+/** One connection, its latest ingestion run, and its last finished run (for Last sync). */
 export function useConnection(id: string) {
   const { api, store } = useServices();
   useStoreVersion();
   const load = useCallback(async () => {
     const path = { connection_id: id };
-    const [row, run] = await Promise.all([
+    const [row, run, history] = await Promise.all([
       api.client.GET("/api/data-sources/{connection_id}", { params: { path } }),
       api.client.GET("/api/data-sources/{connection_id}/ingestion-runs/latest", {
         params: { path },
       }),
+      api.client.GET("/api/data-sources/{connection_id}/ingestion-runs", {
+        params: { path, query: { limit: HISTORY_LIMIT } },
+      }),
     ]);
     store.putConnections([unwrap(row)]);
     store.putRun(id, unwrap(run) ?? null);
+    // The history only adds the previous result; a failure to read it hides nothing else.
+    for (const past of history.data?.data ?? []) store.putFinishedRun(id, past);
   }, [api, store, id]);
   const state = useLoader(load);
-  return { ...state, row: store.connection(id), run: store.latestRun(id) ?? null };
+  return {
+    ...state,
+    row: store.connection(id),
+    run: store.latestRun(id) ?? null,
+    lastFinished: store.lastFinishedRun(id) ?? null,
+  };
 }

@@ -1,32 +1,62 @@
-/** `/settings/connections/itsm/:id`: the type's form until verified, then its configuration. */
-import { useEffect, useState, type ComponentType } from "react";
+/**
+ * `/settings/connections/itsm/:id`: the system's form until a verification has succeeded once
+ * (`last_verified_at`), then its configuration. A read-only caller never gets a form. Outcomes of
+ * verify and import are announced, whichever tab or request started them.
+ */
+import { useEffect, useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
+import type { Connection, IngestionRun } from "../api/client";
 import { describeError } from "../api/problem";
-import JiraItsmConfiguration from "../components/connection-sources/connection-details/JiraItsmConfiguration";
-import ServiceNowItsmConfiguration from "../components/connection-sources/connection-details/ServiceNowItsmConfiguration";
-import type { ItsmConfigurationProps } from "../components/connection-sources/connection-details/ItsmConfiguration";
-import type { CredentialsFormProps } from "../components/connection-sources/connection-forms/CredentialsForm";
-import { JiraForm, ServiceNowForm } from "../components/connection-sources/connection-forms";
+import { ItsmConfiguration } from "../components/connection-sources/connection-details/ItsmConfiguration";
+import { CredentialsForm } from "../components/connection-sources/connection-forms/CredentialsForm";
+import { codeSentence } from "../components/connection-sources/errorText";
 import { SourceIcon } from "../components/connection-sources/SourceIcon";
-import { SOURCES, type SourceKey } from "../constants/connectionSources";
+import { ITSM_TYPES, type ItsmTypeSpec } from "../components/connection-sources/types";
 import { useConnection } from "../hooks/useDataSources";
+import { usePageTitle } from "../hooks/usePageTitle";
 import { t, tMaybe } from "../i18n";
+import { useServices, type Tone } from "../state/context";
 
-export const FORM_REGISTRY: Partial<Record<SourceKey, ComponentType<CredentialsFormProps>>> = {
-  [SOURCES.SERVICENOW]: ServiceNowForm,
-  [SOURCES.JIRA_ITSM]: JiraForm,
-};
+/** A verification succeeded once (older rows without `last_verified_at`: `enabled`). */
+export function everVerified(row: Connection): boolean {
+  return Boolean(row.last_verified_at) || row.enabled;
+}
 
-export const ITSM_CONFIGURATION_REGISTRY: Partial<Record<SourceKey, ComponentType<ItsmConfigurationProps>>> = {
-  [SOURCES.SERVICENOW]: ServiceNowItsmConfiguration,
-  [SOURCES.JIRA_ITSM]: JiraItsmConfiguration,
-};
+/** Say when a verification or an import ends (status transitions seen by this page). */
+function useOutcomeAnnouncements(row: Connection | undefined, run: IngestionRun | null, spec: ItsmTypeSpec | undefined) {
+  const { announce } = useServices();
+  const previous = useRef<{ status?: string; runId?: string; runStatus?: string }>({});
+  useEffect(() => {
+    if (!row || !spec) return;
+    const before = previous.current;
+    const say = (message: string, tone: Tone) => announce(message, tone);
+    if (before.status === "verifying" && row.status !== "verifying") {
+      if (row.enabled) say(t("announce.verified", { name: spec.system }), "success");
+      else if (row.last_verification_error || row.last_verification_error_code)
+        say(t("announce.verifyFailed", { name: spec.system, sentence: codeSentence(row.last_verification_error_code, spec.system) }), "error");
+    }
+    if (run && before.runId === run.id && before.runStatus !== run.status) {
+      const name = spec.system;
+      if (run.status === "completed") say(t("announce.importCompleted", { name, count: run.records_processed }), "success");
+      else if (run.status === "cancelled") say(t("announce.importCancelled", { name }), "info");
+      else if (run.status === "failed") say(t("announce.importFailed", { name, sentence: codeSentence(run.error_code, name) }), "error");
+    }
+    previous.current = { status: row.status, runId: run?.id, runStatus: run?.status };
+  }, [row, run, spec, announce]);
+}
 
-function Detail({ id }: { id: string }) {
-  const { row, run, loading, error, reload } = useConnection(id);
-  // `editing`: the form was opened (or submitted) by the user and stays until a verify succeeds.
+function Detail({ id, onTitle }: { id: string; onTitle: (title: string) => void }) {
+  const { session } = useServices();
+  const { row, run, lastFinished, loading, error, reload } = useConnection(id);
+  // `editing`: the user opened the form on a verified connection; it stays until a verify succeeds.
   const [editing, setEditing] = useState(false);
   const [awaiting, setAwaiting] = useState(false);
+  const spec = row ? ITSM_TYPES[row.type] : undefined;
+  const title = row ? (tMaybe(`sources.${row.type}.title`) ?? row.name) : "";
+  useOutcomeAnnouncements(row, run, spec);
+  useEffect(() => {
+    if (title) onTitle(title);
+  }, [title, onTitle]);
 
   useEffect(() => {
     if (!awaiting || !row || row.status === "verifying") return;
@@ -36,7 +66,8 @@ function Detail({ id }: { id: string }) {
 
   if (!row) {
     if (loading) return <div className="skeleton-panel" aria-busy="true" />;
-    const notFound = (error as { status?: number } | null)?.status === 404 || (error as { status?: number } | null)?.status === 422;
+    const status = (error as { status?: number } | null)?.status;
+    const notFound = status === 404 || status === 422;
     return (
       <div className="alert alert-error" role="alert">
         {notFound ? t("app.notFound") : describeError(error).message}{" "}
@@ -48,12 +79,9 @@ function Detail({ id }: { id: string }) {
       </div>
     );
   }
-  const Form = FORM_REGISTRY[row.type];
-  const Configuration = ITSM_CONFIGURATION_REGISTRY[row.type];
-  if (!Form || !Configuration) return <p className="alert">{t("errors.unsupported_type")}</p>;
-  const neverVerified = !row.enabled && !row.last_verification_error && row.status !== "syncing";
-  const showForm = editing || neverVerified;
-  const title = tMaybe(`sources.${row.type}.title`) ?? row.name;
+  if (!spec) return <p className="alert">{t("errors.unsupported_type")}</p>;
+  const configured = everVerified(row);
+  const showForm = session.canChange && (editing || (!configured && row.status !== "syncing"));
   return (
     <>
       <header className="page-header detail-header">
@@ -64,17 +92,20 @@ function Detail({ id }: { id: string }) {
         </div>
       </header>
       {showForm ? (
-        <Form
+        <CredentialsForm
           key={`form-${row.id}`}
           connection={row}
+          spec={spec}
+          editing={configured}
           onSubmitted={() => {
             setEditing(true);
             setAwaiting(true);
           }}
-          onCancel={row.enabled || row.last_verification_at ? () => setEditing(false) : undefined}
+          // Only a connection that was verified once has a configuration to go back to.
+          onCancel={configured ? () => setEditing(false) : undefined}
         />
       ) : (
-        <Configuration connection={row} run={run} onEdit={() => setEditing(true)} />
+        <ItsmConfiguration connection={row} run={run} lastFinished={lastFinished} spec={spec} onEdit={() => setEditing(true)} />
       )}
     </>
   );
@@ -82,12 +113,22 @@ function Detail({ id }: { id: string }) {
 
 export default function ConnectionSourceDetailPage() {
   const { id = "" } = useParams();
+  const [title, setTitle] = useState("");
+  usePageTitle(title ? `${title} · ${t("app.connectionSources")}` : t("app.connectionSources"));
   return (
     <>
-      <nav aria-label="Breadcrumb" className="breadcrumb">
-        <Link to="/settings/connections/itsm">{t("app.back", { category: t("tabs.itsm") })}</Link>
+      <nav aria-label={t("app.breadcrumb")} className="breadcrumb">
+        <ol>
+          <li>
+            <Link to="/settings/connections/itsm">{t("app.connectionSources")}</Link>
+          </li>
+          <li>
+            <Link to="/settings/connections/itsm">{t("tabs.itsm")}</Link>
+          </li>
+          <li aria-current="page">{title || "…"}</li>
+        </ol>
       </nav>
-      <Detail key={id} id={id} />
+      <Detail key={id} id={id} onTitle={setTitle} />
     </>
   );
 }

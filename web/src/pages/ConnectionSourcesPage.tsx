@@ -4,6 +4,7 @@ import { describeError } from "../api/problem";
 import { SourceCard } from "../components/connection-sources/SourceCard";
 import { CATEGORY_ORDER, PLACEHOLDER_SOURCES, isCategory, type Category } from "../constants/connectionSources";
 import { useConnections } from "../hooks/useDataSources";
+import { usePageTitle } from "../hooks/usePageTitle";
 import { t } from "../i18n";
 
 function Tabs({ current }: { current: Category }) {
@@ -52,6 +53,7 @@ function SourceList({ category }: { category: Category }) {
 
 export default function ConnectionSourcesPage() {
   const { category } = useParams();
+  usePageTitle(`${isCategory(category) ? t(`tabs.${category}`) : ""} · ${t("app.connectionSources")}`);
   if (!isCategory(category)) return <Navigate to="/settings/connections/itsm" replace />;
   return (
     <>

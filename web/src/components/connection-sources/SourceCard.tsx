@@ -35,16 +35,14 @@ export function SourceCard({ type, category, row }: Props) {
   if (row && category === "itsm") {
     return (
       <li className="source-card-item" data-source={type}>
-        <Link
-          className="source-card source-card-link"
-          to={`/settings/connections/itsm/${row.id}`}
-          aria-label={t("card.open", { name: title })}
-        >
+        {/* The link's name is its visible text; CSS stretches it over the whole card. */}
+        <div className="source-card source-card-link">
           {body}
-          <span className="card-cta" aria-hidden="true">
-            {t("card.configure")} →
-          </span>
-        </Link>
+          <Link className="card-cta stretched-link" to={`/settings/connections/itsm/${row.id}`}>
+            {t("card.open", { name: title })}
+            <span aria-hidden="true"> →</span>
+          </Link>
+        </div>
       </li>
     );
   }

@@ -1,8 +1,10 @@
-/** Dates for people: the browser's locale, medium date and short time. */
-export function formatDateTime(value: string | null | undefined): string {
+/** Dates for people: the browser's locale; seconds while the moment is recent (under an hour). */
+const RECENT_MS = 60 * 60 * 1000;
+
+export function formatDateTime(value: string | null | undefined, now: number = Date.now()): string {
   if (!value) return "";
   const date = new Date(value);
-  return Number.isNaN(date.getTime())
-    ? value
-    : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  if (Number.isNaN(date.getTime())) return value;
+  const recent = Math.abs(now - date.getTime()) < RECENT_MS;
+  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: recent ? "medium" : "short" });
 }

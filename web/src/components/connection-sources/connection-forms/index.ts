@@ -1,2 +1,0 @@
-export { default as JiraForm } from "./JiraForm";
-export { default as ServiceNowForm } from "./ServiceNowForm";
