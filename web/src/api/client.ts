@@ -31,28 +31,15 @@ export function createApi(fetchImpl: typeof fetch = (...a) => fetch(...a)): Api 
 }
 
 /** The signed-in caller (`GET /api/me`, DESIGN §9): the console shows members a read-only view. */
-export interface Me {
-  subject: string;
-  email?: string | null;
-  tenant_id: string;
-  role: string;
-}
+export type Me = components["schemas"]["MePublic"];
 
 /** Owners and admins change connections; members read (the API enforces it either way). */
 export function canChange(role: string | null | undefined): boolean {
   return role === "owner" || role === "admin";
 }
 
-// `/api/me` as openapi-fetch sees it, until the generated schema describes it.
-interface MePaths {
-  "/api/me": {
-    get: { responses: { 200: { content: { "application/json": Me } } } };
-  };
-}
-
 /** The caller's identity and role, through the same client (bearer token, 401 handling). */
 export async function fetchMe(api: Api): Promise<{ me?: Me; status: number }> {
-  const client = api.client as unknown as Client<MePaths>;
-  const { data, response } = await client.GET("/api/me");
+  const { data, response } = await api.client.GET("/api/me");
   return { me: response.ok ? data : undefined, status: response.status };
 }
