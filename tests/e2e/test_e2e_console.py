@@ -15,7 +15,7 @@ from tests.e2e.conftest import JIRA_EMAIL, JIRA_TOKEN
 if TYPE_CHECKING:
     from tests.e2e.conftest import System
 
-CONFIG_HEADING = "Jira ITSM Configuration"
+CONFIG_HEADING = "Jira configuration"
 # Records every value the progress bar shows, so the test can tell that it moved.
 WATCH_PROGRESS = """() => {
   window.__progress = [];
@@ -90,7 +90,7 @@ def test_good_credentials_verify_live_then_30_day_import_completes(
         page.get_by_role("button", name="Import tickets").click()
         expect(page.get_by_role("button", name="Cancel")).to_be_visible()
         last_sync = page.get_by_test_id("last-sync-status")
-        expect(last_sync).to_have_text("completed", timeout=60_000)
+        expect(last_sync).to_have_text("Completed", timeout=60_000)
     finally:
         system.set_jira_latency(0)
     records = int(page.get_by_test_id("last-sync-records").inner_text().split()[0])
@@ -109,7 +109,7 @@ def test_cancel_during_a_slow_import_ends_cancelled(page: Page, system: System) 
         page.get_by_role("button", name="Import tickets").click()
         expect(page.get_by_role("progressbar")).to_be_visible()
         page.get_by_role("button", name="Cancel").click()
-        expect(page.get_by_test_id("last-sync-status")).to_have_text("cancelled")
+        expect(page.get_by_test_id("last-sync-status")).to_have_text("Cancelled")
     finally:
         system.set_jira_latency(0)
     expect(page.get_by_role("progressbar")).to_have_count(0)
@@ -127,7 +127,7 @@ def _tab_to(page: Page, predicate: str, limit: int = 40) -> None:
 
 def test_keyboard_only_open_form_fill_and_verify(page: Page, system: System) -> None:
     expect(page.get_by_test_id("itsm-list")).to_be_visible()
-    _tab_to(page, "el => el.getAttribute('aria-label') === 'Open Jira'")
+    _tab_to(page, "el => el.textContent.trim().startsWith('Open Jira')")
     outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
     page.keyboard.press("Enter")
@@ -142,7 +142,7 @@ def test_keyboard_only_open_form_fill_and_verify(page: Page, system: System) -> 
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name=CONFIG_HEADING)).to_be_visible()
     # The time range is a radio group: arrow keys move the choice.
-    _tab_to(page, "el => el.type === 'radio'")
+    _tab_to(page, "el => el.type === 'radio' && el.value === '30'")
     page.keyboard.press("ArrowRight")
     expect(page.get_by_label("Last 60 days")).to_be_checked()
 
