@@ -236,9 +236,28 @@ async def test_unknown_rest_path_is_jira_style_404(client: httpx.AsyncClient) ->
     assert response.json()["errorMessages"]
 
 
-async def test_health_and_metrics(jira: RunningFakeJira) -> None:
+async def test_health_and_metric_samples(jira: RunningFakeJira) -> None:
+    status_200 = re.compile(
+        r'^fake_jira_requests_total\{endpoint="GET /rest/api/3/status",status="200"\} (\d+)\.0$',
+        re.MULTILINE,
+    )
+    denied = re.compile(
+        r'^fake_jira_requests_total\{endpoint="GET /rest/api/3/status",status="401"\} (\d+)\.0$',
+        re.MULTILINE,
+    )
+
+    def sample(pattern: re.Pattern[str], text: str) -> int:
+        found = pattern.search(text)
+        return int(found.group(1)) if found else 0
+
     async with httpx.AsyncClient(base_url=jira.base_url) as http:
         assert (await http.get("/healthz")).json() == {"status": "ok"}
-        assert (await http.get("/readyz")).json()["issues"] == 1500
-        metrics = await http.get("/metrics")
-        assert "fake_jira_requests_total" in metrics.text
+        assert (await http.get("/readyz")).json() == {"status": "ready", "issues": 1500}
+        before = (await http.get("/metrics")).text
+        for _ in range(3):
+            ok = await http.get(f"{API}/status", auth=(DEV_EMAIL, DEV_TOKEN))
+            assert ok.status_code == 200
+        assert (await http.get(f"{API}/status")).status_code == 401
+        after = (await http.get("/metrics")).text
+        assert sample(status_200, after) == sample(status_200, before) + 3
+        assert sample(denied, after) == sample(denied, before) + 1

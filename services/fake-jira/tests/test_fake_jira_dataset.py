@@ -7,9 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
-from fake_jira.config import FakeJiraConfig, parse_accounts
-from fake_jira.dataset import DAY_MS, generate
+from emulator.seeding import DAY_MS
+from fake_jira.config import FakeJiraConfig
+from fake_jira.dataset import generate
 from fake_jira.main import load_config
 from fake_jira.render import jira_time
 from fake_jira.testing import DEV_EMAIL, DEV_TOKEN, running_fake_jira
@@ -74,14 +76,14 @@ async def test_two_servers_with_the_same_seed_serve_the_same_issues() -> None:
 
 
 def test_accounts_parsing() -> None:
-    accounts = parse_accounts("a@example.com:t1, b@example.com:t2:nobrowse")
-    assert [(a.email, a.can_browse) for a in accounts] == [
-        ("a@example.com", True),
-        ("b@example.com", False),
+    config = FakeJiraConfig(accounts="a@example.com:t1, b@example.com:t2:nobrowse")
+    assert [(a.login, a.has("nobrowse")) for a in config.account_list()] == [
+        ("a@example.com", False),
+        ("b@example.com", True),
     ]
     for bad in ("nocolon", "a@example.com:t:admin", ":token"):
-        with pytest.raises(ValueError, match="FAKE_JIRA_ACCOUNTS"):
-            parse_accounts(bad)
+        with pytest.raises(ValidationError, match="FAKE_JIRA_ACCOUNTS"):
+            FakeJiraConfig(accounts=bad)
 
 
 def test_environment_and_flags(monkeypatch: pytest.MonkeyPatch) -> None:

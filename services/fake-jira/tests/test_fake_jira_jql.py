@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from emulator.seeding import DAY_MS
 from fake_jira.config import FakeJiraConfig
-from fake_jira.dataset import DAY_MS, generate
+from fake_jira.dataset import generate
 from fake_jira.jql import JqlError, parse
 from fake_jira.search import SearchEngine
 from fake_jira.testing import DEV_EMAIL, DEV_TOKEN, running_fake_jira

@@ -1,8 +1,11 @@
-"""The FastAPI application: Jira routes, Jira-style errors, counters, admin and health."""
+"""The FastAPI application: Jira routes (v3 and v2), Jira-style errors, shared emulator plumbing."""
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Callable
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
@@ -10,60 +13,46 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fake_jira.admin import router as admin_router
+from emulator.app import attach
 from fake_jira.config import FakeJiraConfig
-from fake_jira.guard import EXTRA_HEADERS, JiraError
-from fake_jira.routes import router as jira_router
+from fake_jira.guard import JiraError, on_refusal, state_of
+from fake_jira.routes import VERSIONS, api_router
 from fake_jira.state import FakeJiraState
-from observability import metrics_response
 
 log = structlog.get_logger(__name__)
 _KNOWN = frozenset(
-    f"/rest/api/3/{path}"
-    for path in ("myself", "project/search", "issuetype", "status", "search/jql")
-) | {"/rest/api/3/search/approximate-count"}
+    (
+        "serverInfo",
+        "myself",
+        "project",
+        "project/search",
+        "project/{projectIdOrKey}",
+        "field",
+        "issuetype",
+        "status",
+        "issue/{issueIdOrKey}",
+        "search",
+        "search/jql",
+        "search/approximate-count",
+    )
+)
+_API_PATH = re.compile(r"^/rest/api/(?P<version>[23])/(?P<rest>.+?)/?$")
 
 
-class CountingMiddleware:
-    """Counts /rest requests by endpoint and status, and adds the limiter's headers."""
-
-    def __init__(self, app: ASGIApp, state: FakeJiraState) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] != "http" or not path.startswith("/rest/"):
-            await self.app(scope, receive, send)
-            return
-        endpoint = f"{scope['method']} {path if path in _KNOWN else 'other'}"
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                extra: dict[str, str] = scope.get(EXTRA_HEADERS) or {}
-                if extra:
-                    headers = list(message.get("headers", []))
-                    present = {name.lower() for name, _ in headers}
-                    headers += [
-                        (name.lower().encode(), value.encode())
-                        for name, value in extra.items()
-                        if name.lower().encode() not in present
-                    ]
-                    message["headers"] = headers
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            self.state.stats.record(endpoint, status)
-            self.state.metrics.requests.labels(endpoint, str(status)).inc()
-            self.state.metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+def endpoint_name(method: str, path: str) -> str:
+    """A bounded label: the endpoint template, ids and keys replaced, unknown paths as 'other'."""
+    match = _API_PATH.match(path)
+    if match is None:
+        return f"{method} other"
+    rest = match["rest"]
+    if rest.startswith("issue/") and rest.count("/") == 1:
+        rest = "issue/{issueIdOrKey}"
+    elif rest.startswith("project/") and rest.count("/") == 1 and rest != "project/search":
+        rest = "project/{projectIdOrKey}"
+    if rest not in _KNOWN:
+        return f"{method} other"
+    return f"{method} /rest/api/{match['version']}/{rest}"
 
 
 async def _jira_error(_request: Request, exc: Exception) -> Response:
@@ -93,23 +82,35 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return JiraError(400, *messages).response()
 
 
-def create_app(config: FakeJiraConfig | None = None) -> FastAPI:
-    """Build the emulator for `config` (default: from the environment)."""
+def _readiness(request: Request) -> dict[str, Any]:
+    return {"issues": len(state_of(request).dataset.issues)}
+
+
+def create_app(
+    config: FakeJiraConfig | None = None, *, monotonic: Callable[[], float] = time.monotonic
+) -> FastAPI:
+    """Build the emulator for `config` (default: from the environment).
+
+    `monotonic` drives the rate limiter and the site's clock; tests inject one to move time
+    without sleeping.
+    """
     config = config or FakeJiraConfig()
-    state = FakeJiraState(config)
+    state = FakeJiraState(config, monotonic)
     app = FastAPI(title="fake-jira", version="0.1.0", docs_url="/_admin/docs", redoc_url=None)
     app.state.fake_jira = state
-    app.include_router(jira_router)
-    app.include_router(admin_router)
+    for version in VERSIONS:
+        app.include_router(api_router(version))
+    attach(
+        app,
+        state.core,
+        api_prefixes=("/rest/",),
+        endpoint_name=endpoint_name,
+        readiness=_readiness,
+        on_refusal=on_refusal,
+    )
     app.add_exception_handler(JiraError, _jira_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_middleware(CountingMiddleware, state=state)
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics(request: Request) -> Response:
-        return metrics_response(request, state.metrics.registry)
-
     log.info(
         "dataset_ready",
         issues=len(state.dataset.issues),

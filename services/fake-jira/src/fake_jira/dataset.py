@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import random
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+
+from emulator.seeding import DAY_MS, seeded, update_window
 
 PROJECTS: tuple[tuple[str, str, str], ...] = (
     ("SUP", "IT Support", "service_desk"),
@@ -90,9 +92,6 @@ _PROBLEMS = (
     "asks for a password again",
 )
 _LABELS = ("hardware", "software", "network", "access", "urgent", "onboarding", "vip", "outage")
-MINUTE_MS = 60_000
-HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +136,11 @@ class Dataset:
     users: tuple[User, ...]
     issues: tuple[Issue, ...]
 
+    @cached_property
+    def by_key(self) -> dict[str, Issue]:
+        """Issues by key (upper case), built on first use."""
+        return {issue.key: issue for issue in self.issues}
+
     def project_index(self, value: str) -> int | None:
         """Find a project by key, name or id (case-insensitive), as JQL does."""
         wanted = value.strip().lower()
@@ -148,7 +152,7 @@ class Dataset:
 
 def generate(*, seed: int, issues: int, projects: int, days: float, anchor: datetime) -> Dataset:
     """Build the data set; same arguments, same data, in well under a second for 10k issues."""
-    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
+    rng = seeded(seed)
     anchor_ms = int(anchor.timestamp() * 1000)
     chosen = PROJECTS[:projects]
     users = tuple(
@@ -159,11 +163,8 @@ def generate(*, seed: int, issues: int, projects: int, days: float, anchor: date
         )
         for first, last in zip(_FIRST, _LAST * 2, strict=False)
     )
-    span_ms = int(days * DAY_MS)
-    # Keep every issue strictly inside `updated >= -{days}d` for the first hour of uptime.
-    margin_ms = min(HOUR_MS, span_ms // 100)
-    newest_ms = anchor_ms - min(MINUTE_MS, margin_ms)
-    oldest_ms = anchor_ms - span_ms + margin_ms
+    # Every issue stays strictly inside `updated >= -{days}d` for the first hour of uptime.
+    oldest_ms, newest_ms = update_window(anchor_ms, days)
     n_status, n_prio, n_users = len(STATUSES), len(PRIORITIES), len(users)
     drafts: list[tuple[int, int, int, int, int, int, int, int, str, tuple[str, ...]]] = []
     for _ in range(issues):

@@ -1,7 +1,8 @@
 """A JQL subset: date and project/type/status clauses joined by AND, then ORDER BY.
 
 Supported: `updated|created (>=|>|<=|<|=) (-90d | -12h | -2w | -30m | "2026-01-31" |
-"2026-01-31 10:00")`, `project|issuetype|status (=|!=) value`, `... [not] in (a, b)`, `AND`,
+"2026-01-31 10:00" | 1788220800000)` (the last in epoch milliseconds),
+`project|issuetype|status (=|!=) value`, `... [not] in (a, b)`, `AND`,
 `ORDER BY updated|created|key|id [ASC|DESC], ...`. Anything else is answered with a 400 whose
 `errorMessages` explain it, as Jira does for JQL it cannot parse.
 """
@@ -14,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from fake_jira.dataset import DAY_MS, HOUR_MS, ISSUE_TYPES, MINUTE_MS, STATUSES, Dataset, Issue
+from emulator.seeding import DAY_MS, HOUR_MS, MINUTE_MS
+from fake_jira.dataset import ISSUE_TYPES, STATUSES, Dataset, Issue
 
 _TOKEN = re.compile(
     r"""\s*(?:(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<op>>=|<=|!=|=|>|<|~|\(|\)|,)"""
@@ -195,6 +197,9 @@ class _Parser:
         return (lambda issue: compare(issue.created_ms, bound)), f"created{op}{bound}"
 
     def date_value(self, raw: str) -> int:
+        if raw.strip().isdigit():
+            # Jira also takes a date as epoch milliseconds (Airbyte's connector sends these).
+            return int(raw.strip())
         relative = _RELATIVE.match(raw.strip())
         if relative:
             sign = -1 if relative.group(1) == "-" else 1

@@ -1,4 +1,5 @@
-"""JSON shapes of Jira Cloud REST API v3 objects, and the `fields` selection rules."""
+"""JSON shapes of Jira Cloud REST API objects (v3, and v2 where rich text is a plain string),
+and the `fields` selection rules."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from emulator.seeding import MINUTE_MS
 from fake_jira.dataset import (
     ISSUE_TYPES,
     PRIORITIES,
@@ -36,6 +38,35 @@ NAVIGABLE: tuple[str, ...] = (
     "statuscategorychangedate",
 )
 ALL_FIELDS: tuple[str, ...] = (*NAVIGABLE, "comment")
+# id, name, schema: the catalogue `GET /field` lists (all system fields, none custom).
+FIELD_DEFINITIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("summary", "Summary", {"type": "string", "system": "summary"}),
+    ("description", "Description", {"type": "string", "system": "description"}),
+    ("status", "Status", {"type": "status", "system": "status"}),
+    ("issuetype", "Issue Type", {"type": "issuetype", "system": "issuetype"}),
+    ("priority", "Priority", {"type": "priority", "system": "priority"}),
+    ("project", "Project", {"type": "project", "system": "project"}),
+    ("created", "Created", {"type": "datetime", "system": "created"}),
+    ("updated", "Updated", {"type": "datetime", "system": "updated"}),
+    ("reporter", "Reporter", {"type": "user", "system": "reporter"}),
+    ("creator", "Creator", {"type": "user", "system": "creator"}),
+    ("assignee", "Assignee", {"type": "user", "system": "assignee"}),
+    ("labels", "Labels", {"type": "array", "items": "string", "system": "labels"}),
+    ("resolution", "Resolution", {"type": "resolution", "system": "resolution"}),
+    ("resolutiondate", "Resolved", {"type": "datetime", "system": "resolutiondate"}),
+    (
+        "statuscategorychangedate",
+        "Status Category Changed",
+        {"type": "datetime", "system": "statuscategorychangedate"},
+    ),
+    ("comment", "Comment", {"type": "comments-page", "system": "comment"}),
+)
+_COMMENT_PHRASES = (
+    "I can reproduce this on my machine too.",
+    "Restarting did not help; attaching the error message.",
+    "Escalated to the second line team.",
+    "Fixed by the latest update, please confirm.",
+)
 _ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 _DONE = 3  # status category id of resolved statuses
 _ENCODED_CACHE = 40_000  # encoded issues (~100 MB at most with every field); cleared when full
@@ -73,13 +104,30 @@ def select_fields(requested: Iterable[str], default: tuple[str, ...]) -> tuple[s
     return tuple(name for name in ALL_FIELDS if name in included and name not in excluded)
 
 
-class Renderer:
-    """Turns data set records into Jira JSON for one base URL."""
+def adf(paragraphs: Iterable[str]) -> dict[str, Any]:
+    """Plain paragraphs as an Atlassian Document Format document (what v3 returns)."""
+    return {
+        "type": "doc",
+        "version": 1,
+        "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": text}]}
+            for text in paragraphs
+        ],
+    }
 
-    def __init__(self, dataset: Dataset, base_url: str) -> None:
+
+class Renderer:
+    """Turns data set records into Jira JSON for one base URL and one API version.
+
+    Version 3 renders rich text (description, comment bodies) in Atlassian Document Format;
+    version 2 renders the same text as plain strings, as Jira Cloud does.
+    """
+
+    def __init__(self, dataset: Dataset, base_url: str, version: int = 3) -> None:
         self.dataset = dataset
         self.base = base_url.rstrip("/")
-        self.api = f"{self.base}/rest/api/3"
+        self.version = version
+        self.api = f"{self.base}/rest/api/{version}"
         # Catalogue objects repeat across issues: build each once (JSON encoding shares them).
         self._memo: dict[tuple[str, int], Any] = {}
         # Encoded issues per field selection: a page is then a join of cached strings.
@@ -183,20 +231,93 @@ class Renderer:
             "id": pid,
         }
 
-    def description(self, issue: Issue) -> dict[str, Any]:
-        """The description in Atlassian Document Format."""
+    def rich_text(self, paragraphs: tuple[str, ...]) -> Any:
+        """ADF in v3, a plain string (paragraphs separated by a blank line) in v2."""
+        return adf(paragraphs) if self.version >= 3 else "\n\n".join(paragraphs)
+
+    def description(self, issue: Issue) -> Any:
+        """The description: ADF in v3, a string in v2."""
         reporter = self.dataset.users[issue.reporter].display_name
-        lines = (
-            f"{issue.summary}. Reported by {reporter}.",
-            "Steps taken so far: restarted the device and tried again.",
+        return self.rich_text(
+            (
+                f"{issue.summary}. Reported by {reporter}.",
+                "Steps taken so far: restarted the device and tried again.",
+            )
         )
+
+    def comments(self, issue: Issue) -> dict[str, Any]:
+        """The issue's comments (0-2, derived from its id, so the seed's stream is untouched)."""
+        count = issue.id % 3
+        users = self.dataset.users
+        items = []
+        for k in range(count):
+            author = self._once("user", (issue.id + k) % len(users), self._user_at)
+            at = max(issue.created_ms, issue.updated_ms - (count - k) * 15 * MINUTE_MS)
+            comment_id = str(100_000 + issue.id * 3 + k)
+            text = _COMMENT_PHRASES[(issue.id + k) % len(_COMMENT_PHRASES)]
+            items.append(
+                {
+                    "self": f"{self.api}/issue/{issue.id}/comment/{comment_id}",
+                    "id": comment_id,
+                    "author": author,
+                    "body": self.rich_text((text,)),
+                    "updateAuthor": author,
+                    "created": jira_time(at),
+                    "updated": jira_time(at),
+                    "jsdPublic": True,
+                }
+            )
         return {
-            "type": "doc",
-            "version": 1,
-            "content": [
-                {"type": "paragraph", "content": [{"type": "text", "text": line}]} for line in lines
-            ],
+            "comments": items,
+            "self": f"{self.api}/issue/{issue.id}/comment",
+            "maxResults": count,
+            "total": count,
+            "startAt": 0,
         }
+
+    def project_detail(self, index: int) -> dict[str, Any]:
+        """`GET /project` and `/project/{key}`: the full project with lead and issue types."""
+        key, name, _ = self.dataset.projects[index]
+        return self.project(index, full=True) | {
+            "description": f"{name} requests and incidents.",
+            "lead": self._once("user", index % len(self.dataset.users), self._user_at),
+            "components": [],
+            "issueTypes": [self.issue_type(i) for i in range(len(ISSUE_TYPES))],
+            "assigneeType": "UNASSIGNED",
+            "versions": [],
+            "roles": {},
+            "url": f"{self.base}/browse/{key}",
+        }
+
+    def fields_catalogue(self) -> list[dict[str, Any]]:
+        """`GET /field`: every field an issue has, plus the issue key."""
+        catalogue: list[dict[str, Any]] = [
+            {
+                "id": "issuekey",
+                "key": "issuekey",
+                "name": "Key",
+                "custom": False,
+                "orderable": False,
+                "navigable": True,
+                "searchable": False,
+                "clauseNames": ["id", "issue", "issuekey", "key"],
+            }
+        ]
+        for field_id, name, schema in FIELD_DEFINITIONS:
+            catalogue.append(
+                {
+                    "id": field_id,
+                    "key": field_id,
+                    "name": name,
+                    "custom": False,
+                    "orderable": field_id not in ("created", "updated", "creator"),
+                    "navigable": field_id != "comment",
+                    "searchable": True,
+                    "clauseNames": [field_id],
+                    "schema": schema,
+                }
+            )
+        return catalogue
 
     def field(self, issue: Issue, name: str) -> Any:  # noqa: PLR0911 - one branch per field
         """The value of one field of an issue."""
@@ -229,13 +350,7 @@ class Renderer:
                 if done
                 else None
             )
-        return {
-            "comments": [],
-            "self": f"{self.api}/issue/{issue.id}/comment",
-            "maxResults": 0,
-            "total": 0,
-            "startAt": 0,
-        }
+        return self.comments(issue)
 
     def issue(self, issue: Issue, fields: tuple[str, ...]) -> dict[str, Any]:
         """An issue as the search endpoints return it."""

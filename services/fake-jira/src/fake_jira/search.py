@@ -60,6 +60,10 @@ class SearchEngine:
         """How many issues match (exact here; Jira calls it approximate)."""
         return len(self.results(self.parse_bounded(jql, now_ms=now_ms)))
 
+    def parse(self, jql: str, *, now_ms: int) -> Query:
+        """Parse, allowing unbounded queries (the offset-paged `/search` runs them)."""
+        return parse(jql, self.dataset, now_ms=now_ms)
+
     def parse_bounded(self, jql: str, *, now_ms: int) -> Query:
         """Parse and refuse unbounded queries, as the enhanced search endpoints do."""
         query = parse(jql, self.dataset, now_ms=now_ms)

@@ -1,26 +1,26 @@
-"""Run the emulator in-process on a free loopback port, for other packages' tests and benches.
+"""Run the emulator in-process on a free loopback port: a public API for other packages'
+tests and benchmarks (it imports neither pytest nor rita_testing).
 
-    from fake_jira.config import FakeJiraConfig
-    from fake_jira.testing import running_fake_jira
+    from fake_jira.testing import DEV_EMAIL, DEV_TOKEN, running_fake_jira
 
-    async with running_fake_jira(FakeJiraConfig(issues=2000, rate_limit=20)) as base_url:
-        ...  # httpx against f"{base_url}/rest/api/3/myself", auth admin@example.com:fake-jira-token
+    async with running_fake_jira(issues=2000, rate_limit=20) as base_url:
+        ...  # httpx against f"{base_url}/rest/api/3/myself", auth (DEV_EMAIL, DEV_TOKEN)
 
-`running_fake_jira_server` yields a handle with the state too (counters, run-time tunables).
+`running_fake_jira_server` yields a handle with the state too (counters, run-time tunables,
+the gate).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
-
-from fake_jira.admin import settings_snapshot
+from emulator.core import Tunables
+from emulator.server import serve_in_process
+from emulator.settings import overridden
 from fake_jira.app import create_app
 from fake_jira.config import FakeJiraConfig
 from fake_jira.state import FakeJiraState
@@ -38,61 +38,37 @@ class RunningFakeJira:
 
     def stats(self) -> dict[str, Any]:
         """The same counters as `GET /_admin/stats`."""
-        return self.state.stats.snapshot()
+        return self.state.core.stats_snapshot()
 
     def reset(self) -> None:
-        """Zero the counters and refill the rate-limit buckets."""
-        self.state.reset()
+        """Zero the counters, refill the rate-limit buckets and open the gate."""
+        self.state.core.reset()
 
-    def configure(
-        self,
-        *,
-        rate_limit: float | None = None,
-        burst: int | None = None,
-        latency_ms: float | None = None,
-        error_rate: float | None = None,
-    ) -> dict[str, Any]:
-        """Change limits or faults while running (same as `PATCH /_admin/config`)."""
-        if rate_limit is not None or burst is not None:
-            rate = self.state.buckets.rate if rate_limit is None else rate_limit
-            self.state.buckets.configure(rate, burst or max(1, round(rate)))
-        if latency_ms is not None:
-            self.state.faults.latency_ms = latency_ms
-        if error_rate is not None:
-            self.state.faults.error_rate = error_rate
-        return settings_snapshot(self.state)
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        """Change limits or faults while running (same keys as `PATCH /_admin/config`:
+        rate_limit, burst, latency_ms, latency_jitter_ms, error_rate, error_statuses)."""
+        return self.state.core.configure(Tunables(**changes))
 
 
 @contextlib.asynccontextmanager
 async def running_fake_jira_server(
-    config: FakeJiraConfig | None = None, **overrides: Any
+    config: FakeJiraConfig | None = None,
+    *,
+    monotonic: Callable[[], float] = time.monotonic,
+    **overrides: Any,
 ) -> AsyncIterator[RunningFakeJira]:
-    """Serve the emulator on 127.0.0.1:<free port> in this event loop until the block exits."""
-    if config is None:
-        config = FakeJiraConfig(**overrides)
-    elif overrides:
-        config = config.model_copy(update=overrides)
-    app = create_app(config)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=2
-        )
-    )
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()  # start-up failed: raise its error
-            await asyncio.sleep(0.01)
-        yield RunningFakeJira(f"http://127.0.0.1:{port}", app.state.fake_jira)
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    """Serve the emulator on 127.0.0.1:<free port> in this event loop until the block exits.
+
+    Keyword overrides (`issues=...`) are config fields applied on top of `config` (or of the
+    environment's `FAKE_JIRA_*`); `monotonic` is the limiter's and the site's clock.
+    """
+    app = create_app(overridden(config, FakeJiraConfig, overrides), monotonic=monotonic)
+    async with serve_in_process(app) as base_url:
+        running = RunningFakeJira(base_url, app.state.fake_jira)
+        try:
+            yield running
+        finally:
+            running.state.core.gate.open()  # held requests finish before the server stops
 
 
 @contextlib.asynccontextmanager
