@@ -388,3 +388,34 @@ async def test_unexpected_failure_still_answers_the_verification(
     assert got["status"] == "failed"
     assert got["error"] == "The sync service could not complete the verification; try again"
     assert "fake-secret" not in json.dumps(got)
+
+
+async def test_scoped_import_imports_only_the_selected_project(flow: Flow) -> None:
+    assert (await verified(flow))["status"] == "success"
+    dataset = flow.jira.state.dataset
+    chosen = 1
+    key = dataset.projects[chosen][0]
+    expected = sum(1 for issue in dataset.issues if issue.project == chosen)
+    assert 0 < expected < 2000
+    run_id = uuid.uuid4()
+    body = SyncTicketsWebhook.model_validate(
+        {
+            **flow.ids,
+            "connection_type": "jira_itsm",
+            "ingestion_run_id": run_id,
+            "settings": {"time_range_days": 365, "project_keys": [key]},
+        }
+    ).to_wire()
+    await post(flow.http, flow.sign, body)
+    final = of_run(run_id)(await flow.messages(ended(run_id), 120.0))[-1]
+    assert final["status"] == "completed", final
+    assert final["records_processed"] == final["total_estimated"] == expected
+    async with flow.svc.deps.store.sessions() as session:
+        rows = await session.execute(
+            text(
+                "SELECT scope, source_type, count(*) FROM tickets "
+                "WHERE connection_id = :c GROUP BY 1, 2"
+            ),
+            {"c": uuid.UUID(flow.ids["connection_id"])},
+        )
+        assert rows.all() == [(key, "jira_itsm", expected)]

@@ -85,10 +85,15 @@ class Table:
         self.queries.append(query)
         clauses = [c for c in query.split("^") if c]
         order = [c.removeprefix("ORDERBY") for c in clauses if c.startswith("ORDERBY")]
+        # `^NQ` ORs whole queries; each is an AND of its clauses.
+        alternatives = [
+            [c for c in part.split("^") if c and not c.startswith("ORDERBY")]
+            for part in query.split("^NQ")
+        ]
         rows = [
             row
             for row in self.rows.values()
-            if all(self._match(row, c) for c in clauses if not c.startswith("ORDERBY"))
+            if any(all(self._match(row, c) for c in part) for part in alternatives)
         ]
         rows.sort(key=lambda row: tuple(row[field] for field in order))
         limit = int(request.url.params["sysparm_limit"])
@@ -187,7 +192,7 @@ async def test_paging_without_changes_reads_each_incident_once_in_order() -> Non
     seen, pages = await import_all(table, 100, "sys_updated_on>=2026-10-01 00:00:00")
     assert seen == sorted(table.rows)
     assert pages == 3
-    assert all("ORDERBYsys_updated_on^ORDERBYsys_id" in query for query in table.queries)
+    assert all(query.endswith("^ORDERBYsys_updated_on^ORDERBYsys_id") for query in table.queries)
 
 
 async def test_paging_under_churn_loses_nothing() -> None:
@@ -200,12 +205,16 @@ async def test_paging_under_churn_loses_nothing() -> None:
     assert 0 < reread <= table.churn * len(table.queries)
 
 
-async def test_a_second_with_more_incidents_than_a_page_is_walked_by_sys_id() -> None:
+async def test_a_second_with_more_incidents_than_a_page_is_paged_by_sys_id() -> None:
     table = Table(230, same_second=True)
-    seen, _ = await import_all(table, 50, "sys_updated_on>=2026-10-01 00:00:00")
-    assert sorted(seen) == sorted(table.rows)
-    assert len(seen) == len(set(seen))
-    assert any("^sys_id>" in query for query in table.queries)
+    seen, pages = await import_all(table, 50, "sys_updated_on>=2026-10-01 00:00:00")
+    assert seen == sorted(table.rows)
+    assert pages == 5
+    assert table.queries[1] == (
+        "sys_updated_on>=2026-10-01 00:00:00^sys_updated_on>2026-11-01 00:00:00"
+        "^NQsys_updated_on>=2026-10-01 00:00:00^sys_updated_on=2026-11-01 00:00:00"
+        f"^sys_id>{seen[49]}^ORDERBYsys_updated_on^ORDERBYsys_id"
+    )
 
 
 async def test_a_scoped_import_reads_only_the_chosen_groups() -> None:
@@ -313,3 +322,15 @@ async def test_count_falls_back_to_the_stats_api() -> None:
         return httpx.Response(200, json={"result": []})
 
     assert await client_for(handler).count("incident", "active=true") == 17
+
+
+async def test_a_page_of_bad_json_is_not_servicenow() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, content=b'{"result": [{"sys_id": ', headers={"content-type": "application/json"}
+        )
+
+    importer = ServiceNowImporter(client_for(handler), "sys_updated_on>=2026-10-01 00:00:00")
+    with pytest.raises(NotTheSystem, match="invalid JSON") as caught:
+        await importer.page(None, 100)
+    assert caught.value.code == ErrorCode.NOT_FOUND
