@@ -139,8 +139,10 @@ async def test_malformed_id_is_422_never_500(
     response = await api.client.request(
         method, path.format(id=bad_id), json=body, headers=api.headers(uuid.uuid4())
     )
-    assert response.status_code in {404, 422}, response.text
+    assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "validation_error"
+    assert response.json()["errors"][0]["loc"] == ["path", "connection_id"]
 
 
 @pytest.mark.parametrize(

@@ -133,11 +133,17 @@ async def test_cancel_ends_the_run_and_queues_cancel(
     )
     assert (nothing.status_code, nothing.json()["code"]) == (409, "no_active_run")
     run = (await _sync(api, tenant, connection_id)).json()
+
+    async def start_sent() -> bool:
+        return bool(receiver.for_connection(connection_id))
+
+    await eventually(start_sent)  # the start left first: the cancel must follow it
     response = await api.client.post(
         f"/api/data-sources/{connection_id}/cancel-ingestion", headers=api.headers(tenant)
     )
     assert response.status_code == 202
     cancelled = response.json()
+    assert cancelled["error_code"] == "cancelled_by_user"
     assert cancelled["id"] == run["id"]
     assert cancelled["status"] == "cancelled"
     assert cancelled["completed_at"] is not None
@@ -154,9 +160,12 @@ async def test_cancel_ends_the_run_and_queues_cancel(
         return "cancel_ingestion" in actions
 
     await eventually(cancel_sent)
-    actions = [json.loads(r.body)["action"] for r in receiver.for_connection(connection_id)]
-    # In order per connection; a start that had not left yet is dropped instead.
-    assert actions in (["sync_tickets", "cancel_ingestion"], ["cancel_ingestion"])
+    sent = [json.loads(r.body) for r in receiver.for_connection(connection_id)]
+    assert [(p["action"], p["ingestion_run_id"]) for p in sent] == [
+        ("sync_tickets", run["id"]),
+        ("cancel_ingestion", run["id"]),
+    ]
+    assert sent[1]["user_id"] == "user-1"
     again = await _sync(api, tenant, connection_id)
     assert again.status_code == 202
 
@@ -257,6 +266,7 @@ async def test_outbox_gives_up_fails_the_run_and_publishes(
     assert latest["id"] == run["id"]
     assert latest["error_message"] == message
     assert latest["error_detail"] == {"error_code": "unreachable", "stage": "webhook"}
+    assert latest["error_code"] == "unreachable"
     row = await _get(api, tenant, connection_id)
     assert (row["status"], row["last_sync_status"], row["last_sync_error"]) == (
         "idle",
@@ -270,24 +280,62 @@ async def test_outbox_gives_up_fails_the_run_and_publishes(
     assert events[-1].data["last_sync_status"] == "failed"
 
 
-async def test_reaper_fails_silent_runs(api: Api, tenant: uuid.UUID) -> None:
-    connection_id = await _ready(api, tenant)
-    run = (await _sync(api, tenant, connection_id)).json()
+async def test_reaper_fails_silent_runs_and_cancels_them_on_the_sync_side(
+    api: Api, receiver: Receiver, tenant: uuid.UUID
+) -> None:
+    rows = await api.seed(tenant)
+    silent, fresh = rows["jira_itsm"]["id"], rows["servicenow"]["id"]
+    for connection_id in (silent, fresh):
+        await api.enable(connection_id)
+    run = (await _sync(api, tenant, silent)).json()
+    fresh_run = (await _sync(api, tenant, fresh)).json()
     await api.sql(
         "UPDATE ingestion_runs SET updated_at = now() - interval '31 minutes' WHERE id = $1",
         uuid.UUID(run["id"]),
     )
+    # Just inside the threshold: a run that spoke 29 minutes ago is still alive.
+    await api.sql(
+        "UPDATE ingestion_runs SET updated_at = now() - interval '29 minutes' WHERE id = $1",
+        uuid.UUID(fresh_run["id"]),
+    )
     await reap_once(api.state)
     latest = (
         await api.client.get(
-            f"/api/data-sources/{connection_id}/ingestion-runs/latest", headers=api.headers(tenant)
+            f"/api/data-sources/{silent}/ingestion-runs/latest", headers=api.headers(tenant)
         )
     ).json()
     assert latest["status"] == "failed"
     assert latest["error_detail"] == {"error_code": "timeout"}
+    assert latest["error_code"] == "timeout"
     assert latest["error_message"] == "No progress from the sync service for 30 minutes"
-    row = await _get(api, tenant, connection_id)
+    row = await _get(api, tenant, silent)
     assert (row["status"], row["last_sync_status"]) == ("idle", "failed")
+    survivor = (
+        await api.client.get(
+            f"/api/data-sources/{fresh}/ingestion-runs/latest", headers=api.headers(tenant)
+        )
+    ).json()
+    assert (survivor["id"], survivor["status"]) == (fresh_run["id"], "pending")
+    assert (await _get(api, tenant, fresh))["status"] == "syncing"
+
+    # The sync service is told to stop, through the outbox, as after a user's cancel.
+    async def cancel_sent() -> bool:
+        return any(
+            json.loads(r.body)["action"] == "cancel_ingestion"
+            for r in receiver.for_connection(silent)
+        )
+
+    await eventually(cancel_sent)
+    [cancel] = [
+        json.loads(r.body)
+        for r in receiver.for_connection(silent)
+        if json.loads(r.body)["action"] == "cancel_ingestion"
+    ]
+    assert cancel["ingestion_run_id"] == run["id"]
+    assert cancel["user_id"] == "bob"  # who started the run
+    assert not [
+        r for r in receiver.for_connection(fresh) if json.loads(r.body)["action"] != "sync_tickets"
+    ]
 
 
 async def test_events_arrive_in_order_after_commit(

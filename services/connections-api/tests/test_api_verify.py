@@ -54,7 +54,15 @@ async def test_verify_sends_the_contract_webhook_signed(
         "credentials",
         "settings",
         "timestamp",
+        "verification_id",
     }
+    [stored] = await api.sql(
+        "SELECT verification_id, verification_started_at FROM data_source_connections"
+        " WHERE id = $1",
+        uuid.UUID(connection_id),
+    )
+    assert payload["verification_id"] == str(stored["verification_id"])
+    assert stored["verification_started_at"] is not None
     assert payload["source"] == "rita-chat"
     assert payload["action"] == "verify_credentials"
     assert payload["tenant_id"] == str(tenant)
@@ -96,6 +104,8 @@ async def test_receiver_down_gives_502_and_connection_back_to_idle(
     ).json()
     assert row["status"] == "idle"
     assert row["last_verification_error"] == "Could not reach the sync service; try again"
+    assert row["last_verification_error_code"] == "unreachable"
+    assert row["last_verification_at"] is not None
     assert row["version"] == 3
     events = [e.data["status"] for e in await api.stream(tenant) if e.data["id"] == connection_id]
     assert events[-2:] == ["verifying", "idle"]
@@ -252,8 +262,12 @@ async def test_api_token_is_absent_from_tables_logs_outbox_and_events(
     assert sync.status_code == 202
     assert any(TOKEN.encode() in r.body for r in receiver.requests)  # it did leave, once, there
     assert not any(TOKEN in value for value in await _text_values(api))
-    outbox = await api.sql("SELECT payload::text AS p FROM webhook_outbox")
-    assert outbox
+    # This test's rows only: other tests' rows in the shared database prove nothing here.
+    outbox = await api.sql(
+        "SELECT action, payload::text AS p FROM webhook_outbox WHERE tenant_id = $1", tenant
+    )
+    assert [r["action"] for r in outbox] == ["sync_tickets"]
+    assert json.loads(outbox[0]["p"])["ingestion_run_id"] == sync.json()["id"]
     assert not any(TOKEN in r["p"] for r in outbox)
     stream = await api.redis.xrange(f"{api.settings.events_key_prefix}{tenant}")
     assert stream

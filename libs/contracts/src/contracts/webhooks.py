@@ -48,6 +48,9 @@ class VerifyCredentialsWebhook(WebhookBase):
     action: Literal["verify_credentials"] = "verify_credentials"
     credentials: Credentials
     settings: dict[str, Any]
+    # This verification's id (DESIGN §9): the `verification` message echoes it, and a result
+    # naming an older id is ignored. Optional on input: Rita's own API does not send one.
+    verification_id: UUID | None = None
 
 
 class SyncTicketsSettings(BaseModel):

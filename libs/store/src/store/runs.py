@@ -11,7 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from contracts import ACTIVE_RUN_STATUSES, ConnectionStatus, IngestionRunStatus, LastSyncStatus
+from contracts import (
+    ACTIVE_RUN_STATUSES,
+    ConnectionStatus,
+    ErrorCode,
+    IngestionRunStatus,
+    LastSyncStatus,
+)
 from store.connections import update_connection
 from store.tables import DataSourceConnection, IngestionRun
 
@@ -99,6 +105,7 @@ async def end_run(
     *,
     error_message: str | None = None,
     error_detail: dict[str, Any] | None = None,
+    error_code: ErrorCode | None = None,
 ) -> tuple[IngestionRun, DataSourceConnection | None] | None:
     """End an active run and put its connection back to idle with `last_sync_*`.
 
@@ -114,6 +121,7 @@ async def end_run(
             "completed_at": now,
             "error_message": error_message,
             "error_detail": error_detail,
+            "error_code": error_code.value if error_code else None,
         },
     )
     if run is None:

@@ -28,6 +28,8 @@ class Settings(ServiceSettings):
     sync_webhook_auth: str = ""
     jira_allowed_private_hosts: str = ""
     stale_run_timeout: float = Field(default=1800, gt=0)
+    # A verification with no result after this long ends `idle` with `verification_timeout`.
+    verify_timeout: float = Field(default=120, gt=0)
     events_key_prefix: str = EVENTS_KEY_PREFIX
     # Inline verify webhook: attempts and total time bound (each request times out after 10 s).
     webhook_timeout: float = Field(default=10, gt=0)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
+import sqlalchemy as sa
 import structlog
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +34,7 @@ from contracts import (
     CancelIngestionWebhook,
     ConnectionStatus,
     DataSourceType,
+    ErrorCode,
     LastSyncStatus,
     Principal,
     SyncTicketsSettings,
@@ -121,6 +123,9 @@ async def verify(
     row = await load(unit.session, principal, connection_id, lock=True)
     if row.status == ConnectionStatus.SYNCING:
         raise SyncInProgress("Cancel or wait for the ticket import first")
+    # A new id per verification: a result naming an older one is stale (the consumer ignores
+    # it), so the newest request decides even when an older answer arrives last.
+    verification_id = uuid4()
     changed = await update_connection(
         unit.session,
         principal.tenant_id,
@@ -128,6 +133,8 @@ async def verify(
         {
             "settings": settings,
             "status": ConnectionStatus.VERIFYING.value,
+            "verification_id": verification_id,
+            "verification_started_at": sa.func.now(),
             "updated_by": principal.sub,
         },
     )
@@ -143,6 +150,7 @@ async def verify(
             "connection_type": kind,
             "credentials": credentials,
             "settings": settings,
+            "verification_id": verification_id,
         }
     )
     try:
@@ -160,8 +168,14 @@ async def verify(
             unit.session,
             principal.tenant_id,
             connection_id,
-            {"status": ConnectionStatus.IDLE.value, "last_verification_error": UNDELIVERABLE},
+            {
+                "status": ConnectionStatus.IDLE.value,
+                "last_verification_at": sa.func.now(),
+                "last_verification_error": UNDELIVERABLE,
+                "last_verification_error_code": ErrorCode.UNREACHABLE.value,
+            },
             only_status=[ConnectionStatus.VERIFYING.value],
+            only_verification=verification_id,
         )
         if back is not None:
             unit.connection_changed(back)
@@ -229,25 +243,45 @@ async def cancel_ingestion(unit: Unit, principal: Principal, connection_id: UUID
     row = await load(unit.session, principal, connection_id, lock=True)
     ended = None
     if run is not None:
-        ended = await end_run(unit.session, principal.tenant_id, run.id, LastSyncStatus.CANCELLED)
+        ended = await end_run(
+            unit.session,
+            principal.tenant_id,
+            run.id,
+            LastSyncStatus.CANCELLED,
+            error_code=ErrorCode.CANCELLED_BY_USER,
+        )
     if ended is None:
         raise NoActiveRun("There is no ticket import to cancel")
     cancelled, connection = ended
-    webhook = CancelIngestionWebhook(
-        tenant_id=principal.tenant_id,
-        user_id=principal.sub,
-        user_email=principal.email,
-        connection_id=connection_id,
-        connection_type=DataSourceType(row.type),
-        settings=dict(row.settings),
-        ingestion_run_id=cancelled.id,
+    await queue_cancel(
+        unit, cancelled, connection or row, user_id=principal.sub, user_email=principal.email
     )
-    await outbox.enqueue(unit.session, webhook)
-    unit.outbox_written()
     unit.run_changed(cancelled)
     if connection is not None:
         unit.connection_changed(connection)
     return cancelled
+
+
+async def queue_cancel(
+    unit: Unit,
+    run: IngestionRun,
+    connection: DataSourceConnection,
+    *,
+    user_id: str,
+    user_email: str | None = None,
+) -> None:
+    """Queue `cancel_ingestion` for an ended run (outbox, same transaction as the change)."""
+    webhook = CancelIngestionWebhook(
+        tenant_id=run.tenant_id,
+        user_id=user_id,
+        user_email=user_email,
+        connection_id=run.connection_id,
+        connection_type=DataSourceType(connection.type),
+        settings=dict(connection.settings),
+        ingestion_run_id=run.id,
+    )
+    await outbox.enqueue(unit.session, webhook)
+    unit.outbox_written()
 
 
 async def patch(

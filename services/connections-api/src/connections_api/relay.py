@@ -122,6 +122,7 @@ class OutboxRelay:
                     "error_code": ErrorCode.UNREACHABLE.value,
                     "stage": "webhook",
                 },
+                error_code=ErrorCode.UNREACHABLE,
             )
             if changed is not None:
                 run, connection = changed

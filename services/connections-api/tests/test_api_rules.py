@@ -1,0 +1,298 @@
+"""Rules that had no test (issue 15) and the verification life cycle (issue 11, points 3-4).
+
+Outbox backoff growth, no retry on 4xx, the drop of a start whose run already ended; the
+reaper's schedule and thresholds; 409s while verifying or syncing; run history paging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from connections_api.reaper import reap_once
+from connections_api.relay import backoff_seconds
+from connections_api.testing import Api, Receiver, eventually
+
+JIRA = {"base_url": "https://acme.example.invalid", "email": "a@example.com"}
+CREDS = {"email": "a@example.com", "api_token": "ATATT-rules-token"}
+
+
+async def _ready(api: Api, tenant: uuid.UUID, kind: str = "jira_itsm") -> str:
+    rows = await api.seed(tenant)
+    await api.enable(rows[kind]["id"])
+    return str(rows[kind]["id"])
+
+
+async def _post(api: Api, tenant: uuid.UUID, connection_id: str, action: str, **body: Any) -> Any:
+    return await api.client.post(
+        f"/api/data-sources/{connection_id}/{action}", json=body, headers=api.headers(tenant)
+    )
+
+
+async def _get(api: Api, tenant: uuid.UUID, connection_id: str) -> dict[str, Any]:
+    response = await api.client.get(
+        f"/api/data-sources/{connection_id}", headers=api.headers(tenant)
+    )
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def _outbox(api: Api, run_id: str) -> list[Any]:
+    return await api.sql(
+        "SELECT action, status, attempts, last_error,"
+        " extract(epoch FROM next_attempt_at - now()) AS wait"
+        " FROM webhook_outbox WHERE ingestion_run_id = $1 ORDER BY id",
+        uuid.UUID(run_id),
+    )
+
+
+# --- outbox relay ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("attempts", "low", "high"),
+    [(1, 0.8, 1.0), (2, 1.6, 2.0), (3, 3.2, 4.0), (5, 12.8, 16.0), (9, 24.0, 30.0), (40, 24, 30)],
+)
+def test_backoff_doubles_per_attempt_up_to_the_cap(attempts: int, low: float, high: float) -> None:
+    for _ in range(20):  # jitter: every draw stays in the band
+        assert low <= backoff_seconds(attempts, 1.0, 30.0) <= high
+
+
+async def test_a_failed_delivery_waits_the_backoff_before_the_next_attempt(
+    api_factory: Any, receiver: Receiver, tenant: uuid.UUID
+) -> None:
+    api: Api = await api_factory(outbox_backoff_base=60, outbox_backoff_max=600)
+    connection_id = await _ready(api, tenant)
+    receiver.fail_next = 1
+    run = (await _post(api, tenant, connection_id, "sync-tickets")).json()
+
+    async def first_attempt_failed() -> bool:
+        [row] = await _outbox(api, run["id"])
+        return bool(row["attempts"] == 1)
+
+    await eventually(first_attempt_failed)
+    [row] = await _outbox(api, run["id"])
+    assert row["status"] == "pending"
+    assert row["last_error"] == "sync service answered 503"
+    # 60 s × jitter 0.8-1.0 after the first failure (measured against the database clock).
+    assert 40 <= float(row["wait"]) <= 60
+    assert len(receiver.for_connection(connection_id)) == 1
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 422])
+async def test_a_4xx_answer_is_not_retried_and_fails_the_run(
+    api: Api, receiver: Receiver, tenant: uuid.UUID, status: int
+) -> None:
+    connection_id = await _ready(api, tenant)
+    receiver.fail_next, receiver.fail_status = 5, status
+    run = (await _post(api, tenant, connection_id, "sync-tickets")).json()
+
+    async def gave_up() -> bool:
+        [row] = await _outbox(api, run["id"])
+        return bool(row["status"] == "failed")
+
+    await eventually(gave_up)
+    [row] = await _outbox(api, run["id"])
+    assert (row["attempts"], row["last_error"]) == (1, f"sync service answered {status}")
+    assert len(receiver.for_connection(connection_id)) == 1
+    latest = await api.client.get(
+        f"/api/data-sources/{connection_id}/ingestion-runs/latest", headers=api.headers(tenant)
+    )
+    assert (latest.json()["status"], latest.json()["error_code"]) == ("failed", "unreachable")
+
+
+async def test_a_start_whose_run_ended_before_delivery_is_dropped_not_sent(
+    api_factory: Any, receiver: Receiver, tenant: uuid.UUID
+) -> None:
+    # A long backoff holds the start after one failed attempt; the user cancels meanwhile.
+    api: Api = await api_factory(outbox_backoff_base=300, outbox_backoff_max=300)
+    connection_id = await _ready(api, tenant)
+    receiver.fail_next = 1
+    run = (await _post(api, tenant, connection_id, "sync-tickets")).json()
+
+    async def first_attempt_failed() -> bool:
+        rows = await _outbox(api, run["id"])
+        return bool(rows[0]["attempts"] == 1)
+
+    await eventually(first_attempt_failed)
+    assert (await _post(api, tenant, connection_id, "cancel-ingestion")).status_code == 202
+    await api.sql(
+        "UPDATE webhook_outbox SET next_attempt_at = now() WHERE ingestion_run_id = $1"
+        " AND action = 'sync_tickets'",
+        uuid.UUID(run["id"]),
+    )
+
+    async def cancel_delivered() -> bool:
+        rows = await _outbox(api, run["id"])
+        return bool(rows[-1]["status"] == "delivered")
+
+    await eventually(cancel_delivered)
+    start, cancel = await _outbox(api, run["id"])
+    assert (start["action"], start["status"], start["attempts"]) == ("sync_tickets", "failed", 1)
+    assert start["last_error"] == "run ended first"
+    assert (cancel["action"], cancel["attempts"]) == ("cancel_ingestion", 1)
+    sent = [json.loads(r.body)["action"] for r in receiver.for_connection(connection_id)]
+    assert sent == ["sync_tickets", "cancel_ingestion"]  # the refused first try, then the cancel
+
+
+# --- reaper ---------------------------------------------------------------------------------
+
+
+async def test_the_reaper_runs_on_its_own_schedule(api: Api, tenant: uuid.UUID) -> None:
+    """No explicit `reap_once`: the lifespan started the reaper task (interval 0.2 s here)."""
+    connection_id = await _ready(api, tenant)
+    run = (await _post(api, tenant, connection_id, "sync-tickets")).json()
+    await api.sql(
+        "UPDATE ingestion_runs SET updated_at = now() - interval '2 hours' WHERE id = $1",
+        uuid.UUID(run["id"]),
+    )
+
+    async def reaped() -> bool:
+        return (await _get(api, tenant, connection_id))["last_sync_status"] == "failed"
+
+    await eventually(reaped)
+    tasks = {t.get_name() for t in asyncio.all_tasks()}
+    assert {"reaper", "outbox-relay"} <= tasks
+
+
+async def test_a_verification_without_result_times_out_to_idle(
+    api: Api, receiver: Receiver, tenant: uuid.UUID
+) -> None:
+    rows = await api.seed(tenant)
+    connection_id = rows["jira_itsm"]["id"]
+    verifying = await _post(api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS)
+    assert verifying.json()["status"] == "verifying"
+    await api.sql(
+        "UPDATE data_source_connections SET verification_started_at = now() - interval '121 s'"
+        " WHERE id = $1",
+        uuid.UUID(connection_id),
+    )
+
+    async def timed_out() -> bool:  # the scheduled reaper, not a direct call
+        return (await _get(api, tenant, connection_id))["status"] == "idle"
+
+    await eventually(timed_out)
+    row = await _get(api, tenant, connection_id)
+    assert row["last_verification_error_code"] == "verification_timeout"
+    assert row["last_verification_error"] == (
+        "The sync service did not answer within 2 minutes; verify again"
+    )
+    assert row["last_verification_at"] is not None
+    assert row["enabled"] is False
+    events = [e.data for e in await api.stream(tenant) if e.data["id"] == connection_id]
+    assert [e["status"] for e in events] == ["idle", "verifying", "idle"]  # seeded, sent, ended
+    assert events[-1]["last_verification_error_code"] == "verification_timeout"
+    # An admin may verify again at once.
+    again = await _post(api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS)
+    assert again.status_code == 202
+
+
+async def test_a_recent_verification_survives_the_reaper(api: Api, tenant: uuid.UUID) -> None:
+    rows = await api.seed(tenant)
+    connection_id = rows["jira_itsm"]["id"]
+    await _post(api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS)
+    await api.sql(
+        "UPDATE data_source_connections SET verification_started_at = now() - interval '100 s'"
+        " WHERE id = $1",
+        uuid.UUID(connection_id),
+    )
+    await reap_once(api.state)
+    assert (await _get(api, tenant, connection_id))["status"] == "verifying"
+
+
+async def test_each_verification_gets_its_own_id(
+    api: Api, receiver: Receiver, tenant: uuid.UUID
+) -> None:
+    rows = await api.seed(tenant)
+    connection_id = rows["jira_itsm"]["id"]
+    for _ in range(2):
+        response = await _post(
+            api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS
+        )
+        assert response.status_code == 202
+    sent = [json.loads(r.body)["verification_id"] for r in receiver.for_connection(connection_id)]
+    assert len(set(sent)) == 2
+    [stored] = await api.sql(
+        "SELECT verification_id FROM data_source_connections WHERE id = $1",
+        uuid.UUID(connection_id),
+    )
+    assert str(stored["verification_id"]) == sent[-1]  # the newest request is the one awaited
+
+
+# --- 409s -----------------------------------------------------------------------------------
+
+
+async def test_sync_while_verifying_is_409_verification_in_progress(
+    api: Api, receiver: Receiver, tenant: uuid.UUID
+) -> None:
+    connection_id = await _ready(api, tenant)
+    await _post(api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS)
+    response = await _post(api, tenant, connection_id, "sync-tickets")
+    assert response.status_code == 409
+    assert response.json()["code"] == "verification_in_progress"
+    assert (
+        await api.sql(
+            "SELECT id FROM ingestion_runs WHERE connection_id = $1", uuid.UUID(connection_id)
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("busy", "code"), [("verifying", "verification_in_progress"), ("syncing", "sync_in_progress")]
+)
+async def test_patch_of_settings_while_busy_is_409(
+    api: Api, receiver: Receiver, tenant: uuid.UUID, busy: str, code: str
+) -> None:
+    connection_id = await _ready(api, tenant)
+    if busy == "verifying":
+        await _post(api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS)
+    else:
+        await _post(api, tenant, connection_id, "sync-tickets")
+    before = await _get(api, tenant, connection_id)
+    assert before["status"] == busy
+    response = await api.client.patch(
+        f"/api/data-sources/{connection_id}",
+        json={"settings": {"base_url": "https://other.example.invalid"}},
+        headers=api.headers(tenant),
+    )
+    assert (response.status_code, response.json()["code"]) == (409, code)
+    after = await _get(api, tenant, connection_id)
+    assert (after["settings"], after["version"]) == (before["settings"], before["version"])
+    renamed = await api.client.patch(
+        f"/api/data-sources/{connection_id}", json={"name": "Renamed"}, headers=api.headers(tenant)
+    )
+    assert renamed.status_code == 200  # only settings changes wait
+
+
+# --- run history ----------------------------------------------------------------------------
+
+
+async def test_run_history_pages_newest_first(
+    api: Api, receiver: Receiver, tenant: uuid.UUID
+) -> None:
+    connection_id = await _ready(api, tenant)
+    made = []
+    for days in (10, 20, 30):
+        made.append((await _post(api, tenant, connection_id, "sync-tickets", time_range_days=days)))
+        await _post(api, tenant, connection_id, "cancel-ingestion")
+    ids = [r.json()["id"] for r in made]
+
+    async def page(limit: int, offset: int) -> Any:
+        response = await api.client.get(
+            f"/api/data-sources/{connection_id}/ingestion-runs",
+            params={"limit": limit, "offset": offset},
+            headers=api.headers(tenant),
+        )
+        return response.json()
+
+    first, second, past = await page(2, 0), await page(2, 2), await page(2, 4)
+    assert [r["id"] for r in first["data"]] == [ids[2], ids[1]]
+    assert [r["time_range_days"] for r in first["data"]] == [30, 20]
+    assert [r["id"] for r in second["data"]] == [ids[0]]
+    assert past["data"] == []
+    assert first["count"] == second["count"] == past["count"] == 3
