@@ -78,7 +78,7 @@ async def test_a_failed_delivery_waits_the_backoff_before_the_next_attempt(
     [row] = await _outbox(api, run["id"])
     assert row["status"] == "pending"
     assert row["last_error"] == "sync service answered 503"
-    # 60 s × jitter 0.8-1.0 after the first failure (measured against the database clock).
+    # 60 s times a jitter of 0.8-1.0 after the first failure (measured against the database clock).
     assert 40 <= float(row["wait"]) <= 60
     assert len(receiver.for_connection(connection_id)) == 1
 
@@ -152,7 +152,7 @@ async def test_the_reaper_runs_on_its_own_schedule(api: Api, tenant: uuid.UUID) 
     )
 
     async def reaped() -> bool:
-        return (await _get(api, tenant, connection_id))["last_sync_status"] == "failed"
+        return bool((await _get(api, tenant, connection_id))["last_sync_status"] == "failed")
 
     await eventually(reaped)
     tasks = {t.get_name() for t in asyncio.all_tasks()}
@@ -173,7 +173,7 @@ async def test_a_verification_without_result_times_out_to_idle(
     )
 
     async def timed_out() -> bool:  # the scheduled reaper, not a direct call
-        return (await _get(api, tenant, connection_id))["status"] == "idle"
+        return bool((await _get(api, tenant, connection_id))["status"] == "idle")
 
     await eventually(timed_out)
     row = await _get(api, tenant, connection_id)
@@ -278,7 +278,7 @@ async def test_run_history_pages_newest_first(
     connection_id = await _ready(api, tenant)
     made = []
     for days in (10, 20, 30):
-        made.append((await _post(api, tenant, connection_id, "sync-tickets", time_range_days=days)))
+        made.append(await _post(api, tenant, connection_id, "sync-tickets", time_range_days=days))
         await _post(api, tenant, connection_id, "cancel-ingestion")
     ids = [r.json()["id"] for r in made]
 
