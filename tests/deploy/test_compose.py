@@ -200,3 +200,21 @@ def test_console_proxies_api_and_events_with_sse_settings(
     lifetime = GatewaySettings.model_fields["GATEWAY_MAX_LIFETIME_SECONDS"].default
     assert seconds > lifetime, "nginx would cut a stream before the gateway's own reconnect"
     assert "try_files $uri /index.html;" in locations["/"]
+
+
+def _console_scripts() -> set[str]:
+    import tomllib
+
+    scripts: set[str] = set()
+    for pyproject in ROOT.glob("*/*/pyproject.toml"):
+        scripts |= set(tomllib.loads(pyproject.read_text()).get("project", {}).get("scripts", {}))
+    return scripts
+
+
+def test_one_shot_steps_run_commands_the_workspace_installs(compose: dict[str, Any]) -> None:
+    scripts = _console_scripts()
+    for name, spec in compose["services"].items():
+        if not _one_shot(spec):
+            continue
+        command = spec.get("entrypoint") or spec["command"]
+        assert command[0] in scripts, f"{name} runs {command[0]}, which no member installs"

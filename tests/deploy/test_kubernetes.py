@@ -25,6 +25,15 @@ Render = Callable[[str], list[dict[str, Any]]]
 Docs = list[dict[str, Any]]
 
 
+def _console_scripts() -> set[str]:
+    import tomllib
+
+    scripts: set[str] = set()
+    for pyproject in ROOT.glob("*/*/pyproject.toml"):
+        scripts |= set(tomllib.loads(pyproject.read_text()).get("project", {}).get("scripts", {}))
+    return scripts
+
+
 def _kind(docs: Docs, kind: str) -> dict[str, dict[str, Any]]:
     return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
 
@@ -87,6 +96,13 @@ def test_deployments_have_probes_requests_and_a_restricted_security_context(
         assert _env(deployments[name])["OTEL_SERVICE_NAME"] == name
     jobs = _kind(render(overlay), "Job")
     assert set(jobs) == {"connections-migrate", "itsm-sync-migrate"}
+    scripts = _console_scripts()
+    for name, job in jobs.items():
+        [container] = _containers(job)
+        # `["store-migrate", "upgrade", "head"]`, or `sh -c "... exec itsm-sync-migrate"`.
+        command = container["command"]
+        program = command[-1].split("exec ")[-1].split()[0] if command[0] == "sh" else command[0]
+        assert program in scripts, f"{name} runs {program}, which no member installs"
 
 
 def test_prod_sets_cpu_and_memory_limits_on_every_container(prod: Docs) -> None:
