@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from status_consumer.config import Settings
 from status_consumer.docs import asyncapi_json
 
@@ -31,10 +33,35 @@ def test_asyncapi_document_describes_the_status_queue() -> None:
     assert {"VerificationMessage", "TicketIngestionMessage", "SyncMessage"} <= set(schemas)
 
 
-def test_defaults_follow_the_design() -> None:
+def test_defaults_follow_the_design(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whatever the developer's shell exports: the defaults themselves are under test.
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+        monkeypatch.delenv(name, raising=False)
     settings = Settings()
-    assert settings.port == 8002 or "PORT" in os.environ
+    assert (settings.port, settings.status_queue, settings.events_key_prefix) == (
+        8002,
+        "data_source_status",
+        "rita:events:",
+    )
+    assert (settings.batch_max_size, settings.prefetch_count, settings.max_attempts) == (
+        300,
+        600,
+        5,
+    )
     assert settings.batch_max_size < settings.prefetch_count
+
+
+def test_environment_names_are_the_field_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "9102")
+    monkeypatch.setenv("STATUS_QUEUE", "other_status")
+    monkeypatch.setenv("BATCH_MAX_SIZE", "40")
+    settings = Settings()
+    assert (settings.port, settings.status_queue, settings.batch_max_size) == (
+        9102,
+        "other_status",
+        40,
+    )
 
 
 def test_invalid_setting_stops_with_one_line() -> None:

@@ -16,6 +16,7 @@ from uuid import UUID
 import aio_pika
 import pytest
 import sqlalchemy as sa
+import structlog.testing
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -200,22 +201,45 @@ async def test_ticket_run_progress_and_end_with_events(harness: Harness) -> None
     assert [c["status"] for c in conns] == ["idle"]
 
 
-async def test_other_tenant_changes_nothing(harness: Harness) -> None:
+async def test_other_tenant_changes_nothing_and_is_logged_and_counted(harness: Harness) -> None:
     cid, tenant = await make_connection(harness, "syncing")
     rid = await make_run(harness, cid, tenant, "running")
     intruder = uuid.uuid4()
-    await harness.publish(ticket(rid, intruder, "completed", 5))
-    # A marker message for the owner, published after: once it is applied, so is the intruder's.
-    await harness.publish(ticket(rid, tenant, "running", 1))
+    mismatches = "status_consumer_tenant_mismatches_total"
+    before = REGISTRY.get_sample_value(mismatches) or 0.0
+    with structlog.testing.capture_logs() as logs:
+        await harness.publish(ticket(rid, intruder, "completed", 5))
+        # A marker for the owner, published after: once it is applied, so is the intruder's.
+        await harness.publish(ticket(rid, tenant, "running", 1))
 
-    async def marker() -> bool:
-        return bool((await harness.row("ingestion_runs", rid))["records_processed"] == 1)
+        async def marker() -> bool:
+            return bool((await harness.row("ingestion_runs", rid))["records_processed"] == 1)
 
-    await until(marker)
+        async def counted() -> bool:
+            # Counted and logged in one step after the commit (no await in between).
+            return REGISTRY.get_sample_value(mismatches) == before + 1
+
+        await until(marker)
+        await until(counted)
     run = await harness.row("ingestion_runs", rid)
-    assert run["status"] == "running"
+    assert (run["status"], run["completed_at"]) == ("running", None)
     assert (await harness.row("data_source_connections", cid))["status"] == "syncing"
-    assert await harness.events(intruder) == []
+    # The owner's stream holds the marker's event and nothing the intruder caused.
+    await until(lambda: _has_events(harness, tenant, 1))
+    events = await harness.events(tenant)
+    assert [(n, d["status"], d["records_processed"]) for n, d in events] == [
+        (EventName.INGESTION_RUN_UPDATE, "running", 1)
+    ]
+    assert REGISTRY.get_sample_value(mismatches) == before + 1
+    [warning] = [e for e in logs if e["event"] == "security_tenant_mismatch"]
+    assert warning == {
+        "event": "security_tenant_mismatch",
+        "log_level": "warning",
+        "kind": "ingestion_run",
+        "row_id": str(rid),
+        "message_tenant_id": str(intruder),
+        "row_tenant_id": str(tenant),
+    }
 
 
 async def test_late_completed_after_cancelled_changes_nothing(harness: Harness) -> None:

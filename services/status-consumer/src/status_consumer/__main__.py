@@ -1,5 +1,5 @@
 """`python -m status_consumer`."""
 
-from status_consumer.main import run
+from status_consumer.main import main
 
-run()
+main()

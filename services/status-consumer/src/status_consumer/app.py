@@ -103,8 +103,8 @@ def create_app(settings: Settings) -> AsgiFastStream:
             # No pre-ping (a round trip per batch): a dead connection fails its batch as an
             # outage, SQLAlchemy discards it, and the retry gets a fresh one.
             settings.database_url,
-            pool_size=4,
-            max_overflow=4,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
         )
         redis = Redis.from_url(settings.redis_url)
         publisher = EventPublisher(redis, prefix=settings.events_key_prefix)

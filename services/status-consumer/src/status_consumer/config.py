@@ -1,20 +1,19 @@
-"""Settings read from the environment (DESIGN.md §3), plus the consumer's batch knobs."""
+"""Settings read from the environment (DESIGN.md §3), plus the consumer's batch knobs.
+
+`servicekit.ServiceSettings` gives the project's conventions: a field's name is its variable's
+name, no prefix, `HOST`/`PORT`/`LOG_*` shared; a bad value stops start-up with one line.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import EVENTS_KEY_PREFIX, STATUS_QUEUE
-from observability import load_settings_or_exit
+from servicekit import ServiceSettings
 
 
-class Settings(BaseSettings):
+class Settings(ServiceSettings):
     """status-consumer configuration; field names are the environment variable names."""
-
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
 
     database_url: str = "postgresql+asyncpg://root@127.0.0.1:5432/rita"
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
@@ -22,9 +21,6 @@ class Settings(BaseSettings):
     status_queue: str = STATUS_QUEUE
     events_key_prefix: str = EVENTS_KEY_PREFIX
     port: int = Field(default=8002, ge=0, le=65535)
-    host: str = "0.0.0.0"  # noqa: S104 - a service listens on every interface in containers
-    log_format: Literal["json", "console"] = "json"
-    log_level: str = "INFO"
     # Group commit: at most this many messages per transaction, gathered for at most this long.
     batch_max_size: int = Field(default=300, ge=1, le=5000)
     batch_max_wait_ms: float = Field(default=10.0, ge=0)
@@ -38,8 +34,12 @@ class Settings(BaseSettings):
     # Seconds the in-flight batch may take to finish at shutdown.
     graceful_timeout: float = Field(default=15.0, gt=0)
     receipts_retention_days: int = Field(default=7, ge=1)
+    # Database connections: one batch holds one at a time; the rest serve `/readyz`, the pruner
+    # and a retry while a dropped connection is being replaced.
+    database_pool_size: int = Field(default=4, ge=1)
+    database_max_overflow: int = Field(default=4, ge=0)
 
 
 def load_settings() -> Settings:
     """Read the environment, or print one readable line and exit with status 2."""
-    return load_settings_or_exit(Settings, "status-consumer")
+    return Settings.load("status-consumer")
