@@ -44,7 +44,7 @@ def test_stuck_lists_only_active_runs_silent_longer_than_the_threshold(
             assert rows[0]["silent_seconds"] >= 45 * 60
         else:
             assert rows == []
-    # The default threshold (STUCK_AFTER_SECONDS, 10 minutes) and a table for people.
+    # The default threshold (RITA_OPS_STUCK_AFTER_SECONDS, 10 minutes) and a table for people.
     table = ops("runs", "list", "--stuck", "--tenant", str(quiet.tenant))
     assert table.stdout.splitlines()[0].split()[:4] == [
         "ID",
@@ -59,7 +59,7 @@ def test_stuck_lists_only_active_runs_silent_longer_than_the_threshold(
         "--stuck",
         "--tenant",
         str(quiet.tenant),
-        extra_env={"STUCK_AFTER_SECONDS": "3600"},
+        extra_env={"RITA_OPS_STUCK_AFTER_SECONDS": "3600"},
     )
     assert longer.stdout.strip() == "(none)"
 

@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     events_key_prefix: str = EVENTS_KEY_PREFIX
     # `runs list --stuck` default: a run silent for this long (the reaper fails it at
     # STALE_RUN_TIMEOUT, 30 minutes by default).
-    stuck_after_seconds: float = Field(default=600, gt=0)
+    rita_ops_stuck_after_seconds: float = Field(default=600, gt=0)
     auth_jwt_secret: SecretStr | None = None
     auth_dev_mode: bool = False
 

@@ -33,7 +33,7 @@ def runs_list(
     older_than: Annotated[
         float | None,
         typer.Option(
-            "--older-than", min=0, help="Seconds of silence (default STUCK_AFTER_SECONDS)."
+            "--older-than", min=0, help="Seconds of silence (default RITA_OPS_STUCK_AFTER_SECONDS)."
         ),
     ] = None,
     status: Annotated[
@@ -46,7 +46,9 @@ def runs_list(
     """Ingestion runs, newest first; `--stuck`: the active ones that stopped hearing progress."""
     settings = read_settings()
     stuck_after = (
-        (older_than if older_than is not None else settings.stuck_after_seconds) if stuck else None
+        (older_than if older_than is not None else settings.rita_ops_stuck_after_seconds)
+        if stuck
+        else None
     )
 
     async def work() -> list[dict[str, Any]]:
