@@ -115,6 +115,19 @@ def instrument_httpx() -> None:
     HTTPXClientInstrumentor().instrument()
 
 
+def rabbit_middlewares() -> tuple[Any, ...]:
+    """FastStream's telemetry middleware for a `RabbitBroker` while tracing is on (else none).
+
+    It writes `traceparent` into the AMQP headers of every published message and continues
+    that context around every consumed one.
+    """
+    if _provider is None:
+        return ()
+    from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
+
+    return (RabbitTelemetryMiddleware(tracer_provider=_provider),)
+
+
 def inject(carrier: MutableMapping[str, str]) -> None:
     """Write the current trace context (`traceparent`, `tracestate`) into `carrier`."""
     if tracing_enabled():

@@ -8,7 +8,7 @@ from emulator.server import run, tls_files
 from emulator.settings import load_settings
 from fake_jira.app import create_app
 from fake_jira.config import JIRA_FLAGS, FakeJiraConfig
-from observability import configure_logging
+from observability import configure_observability, instrument_fastapi
 
 
 def load_config(argv: Sequence[str] | None = None) -> FakeJiraConfig:
@@ -25,9 +25,11 @@ def load_config(argv: Sequence[str] | None = None) -> FakeJiraConfig:
 def main(argv: Sequence[str] | None = None) -> None:
     """Start the emulator; SIGTERM stops it gracefully (uvicorn). `--tls` serves HTTPS."""
     config = load_config(argv)
-    configure_logging("fake-jira", level=config.log_level, fmt=config.log_format)
+    configure_observability("fake-jira", level=config.log_level, fmt=config.log_format)
     tls = tls_files(config)
-    run(create_app(config), config, tls)
+    app = create_app(config)
+    instrument_fastapi(app)
+    run(app, config, tls)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from emulator.server import run, tls_files
 from emulator.settings import load_settings
 from fake_servicenow.app import create_app
 from fake_servicenow.config import SERVICENOW_FLAGS, FakeServiceNowSettings
-from observability import configure_logging
+from observability import configure_observability, instrument_fastapi
 
 
 def load_config(argv: Sequence[str] | None = None) -> FakeServiceNowSettings:
@@ -25,9 +25,11 @@ def load_config(argv: Sequence[str] | None = None) -> FakeServiceNowSettings:
 def main(argv: Sequence[str] | None = None) -> None:
     """Start the emulator; SIGTERM stops it gracefully (uvicorn)."""
     settings = load_config(argv)
-    configure_logging("fake-servicenow", level=settings.log_level, fmt=settings.log_format)
+    configure_observability("fake-servicenow", level=settings.log_level, fmt=settings.log_format)
     tls = tls_files(settings)
-    run(create_app(settings), settings, tls)
+    app = create_app(settings)
+    instrument_fastapi(app)
+    run(app, settings, tls)
 
 
 if __name__ == "__main__":

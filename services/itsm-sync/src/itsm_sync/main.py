@@ -6,15 +6,17 @@ import uvicorn
 
 from itsm_sync.app import create_app
 from itsm_sync.config import load_settings
-from observability import configure_logging
+from observability import configure_observability, instrument_fastapi
 
 
 def main() -> None:
     """Start the service; uvicorn turns SIGTERM into a graceful lifespan shutdown."""
     settings = load_settings()
-    configure_logging("itsm-sync", level=settings.log_level, fmt=settings.log_format)
+    configure_observability("itsm-sync", level=settings.log_level, fmt=settings.log_format)
+    app = create_app(settings)
+    instrument_fastapi(app)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,

@@ -16,6 +16,7 @@ from faststream.rabbit.schemas import Channel
 
 from contracts import TicketIngestionMessage, VerificationMessage
 from itsm_sync.metrics import MESSAGES
+from observability import rabbit_middlewares
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +40,8 @@ class StatusPublisher:
             rabbitmq_url,
             default_channel=Channel(publisher_confirms=True, on_return_raises=True),
             logger=None,
+            # With tracing on: `traceparent` in each message's AMQP headers.
+            middlewares=rabbit_middlewares(),
         )
         self._queue = RabbitQueue(queue, durable=True)
         self._publisher = self._broker.publisher(

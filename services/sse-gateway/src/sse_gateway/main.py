@@ -9,7 +9,7 @@ from typing import Any
 
 import uvicorn
 
-from observability import configure_logging, freeze_startup_objects
+from observability import configure_observability, freeze_startup_objects
 from sse_gateway.app import Gateway, create_app
 from sse_gateway.config import Settings, load_settings
 
@@ -58,7 +58,7 @@ def build_server(settings: Settings, **overrides: object) -> GatewayServer:
 def main() -> None:
     """Start the gateway on `PORT` (default 8001)."""
     settings = load_settings()
-    configure_logging("sse-gateway", level=settings.LOG_LEVEL, fmt=settings.LOG_FORMAT)
+    configure_observability("sse-gateway", level=settings.LOG_LEVEL, fmt=settings.LOG_FORMAT)
     server = build_server(settings)
     # The GC policy (gcpolicy.py) then freezes what survives, every second, while serving.
     freeze_startup_objects()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from contracts import StatusMessage
 from events import EventPublisher
+from observability import rabbit_middlewares
 from status_consumer.applier import BatchApplier
 from status_consumer.config import Settings
 from status_consumer.deadletter import DeadLetters
@@ -66,6 +67,8 @@ def create_app(settings: Settings) -> AsgiFastStream:
         log_level=logging.DEBUG,
         # No FastDepends: `decode_status` validates once (see `handling`).
         apply_types=False,
+        # With tracing on: each message's handling continues the trace in its AMQP headers.
+        middlewares=rabbit_middlewares(),
     )
     acks = DeliveryAcks()
     dead = DeadLetters(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
-from observability import configure_logging, freeze_startup_objects
+from observability import configure_observability, freeze_startup_objects
 from status_consumer.app import create_app
 from status_consumer.config import load_settings
 
@@ -18,7 +18,7 @@ GC_THRESHOLDS = (20_000, 20, 10)
 def main() -> None:
     """Start the consumer; SIGTERM drains the in-flight batch and stops."""
     settings = load_settings()
-    configure_logging("status-consumer", level=settings.log_level, fmt=settings.log_format)
+    configure_observability("status-consumer", level=settings.log_level, fmt=settings.log_format)
     app = create_app(settings)
     freeze_startup_objects(GC_THRESHOLDS)
     uvicorn.run(
