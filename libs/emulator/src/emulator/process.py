@@ -1,4 +1,5 @@
-"""Run an emulator's console script as a child process and learn its URL from its own log.
+"""Child processes: an emulator's console script (URL learnt from its own log), and
+third-party clients in isolated environments from PyPI (`isolated_run`).
 
 The child is started with `--port 0`: the kernel picks a free port and uvicorn logs the one it
 bound ("Uvicorn running on http://127.0.0.1:NNNN"), so there is no probe-then-bind race. With
@@ -10,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shutil
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +57,8 @@ def emulator_process(
 ) -> Iterator[EmulatorProcess]:
     """Start `argv` (which must bind `--port 0`), yield once it serves; SIGTERM it afterwards.
 
+    The URL comes from uvicorn's INFO line, so the child must log at INFO (`LOG_LEVEL`).
+
     Raises RuntimeError with the child's output when it exits or stays silent for `timeout`.
     """
     process = subprocess.Popen(  # noqa: S603 - argv comes from the caller's own code
@@ -82,3 +87,51 @@ def emulator_process(
         reader.join(timeout=10)
         if process.stdout:
             process.stdout.close()
+
+
+class IsolatedRunError(RuntimeError):
+    """A third-party client could not be installed or run in its isolated environment."""
+
+
+def isolated_run(
+    requirements: Sequence[str],
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 600.0,
+) -> str:
+    """Run `command` in a throwaway environment holding only `requirements` (from PyPI, via
+    `uv run --isolated --no-project --with ...`); answer its stdout.
+
+    Used to judge the emulators with clients nobody here wrote. Raises `IsolatedRunError`
+    naming the requirements and quoting the tail of the output when the install or the run
+    fails, so a machine without PyPI gets a clear failure rather than a silent skip.
+    """
+    uv = shutil.which("uv")
+    if uv is None:
+        raise IsolatedRunError("`uv` is not on PATH: it installs the isolated client from PyPI")
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    argv = [uv, "run", "--isolated", "--no-project", "--python", python]
+    for requirement in requirements:
+        argv += ["--with", requirement]
+    try:
+        result = subprocess.run(  # noqa: S603 - argv is built here from the caller's code
+            [*argv, *command],
+            env=dict(env) if env is not None else None,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise IsolatedRunError(f"{' '.join(command)} timed out after {timeout} s") from exc
+    if result.returncode != 0:
+        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-25:])
+        hint = ""
+        if any(word in tail for word in ("pypi.org", "Failed to fetch", "dns error", "Network")):
+            hint = " (PyPI looks unreachable: these fidelity checks need it)"
+        raise IsolatedRunError(
+            f"isolated run of {' '.join(command)} with {', '.join(requirements)} failed "
+            f"(exit {result.returncode}){hint}:\n{tail}"
+        )
+    return result.stdout
