@@ -40,6 +40,20 @@ async def test_events_token_has_its_own_audience_and_short_life(
     assert (await api.client.post("/api/events/token")).status_code == 401
 
 
+async def test_events_tokens_are_signed_with_events_token_secret_when_set(
+    api_factory: Any, tenant: uuid.UUID
+) -> None:
+    events_key = "events-key-0123456789abcdef0123456789abcdef"
+    api: Api = await api_factory(events_token_secret=events_key)
+    response = await api.client.post("/api/events/token", headers=api.headers(tenant))
+    assert response.status_code == 200
+    token = response.json()["access_token"]
+    claims = jwt.decode(token, events_key, algorithms=["HS256"], audience=EVENTS_TOKEN_AUDIENCE)
+    assert claims["tenant_id"] == str(tenant)
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(token, JWT_SECRET, algorithms=["HS256"], audience=EVENTS_TOKEN_AUDIENCE)
+
+
 async def test_dev_token_defaults_and_overrides(api: Api) -> None:
     default = await api.client.post("/api/dev/token")
     assert default.status_code == 200
@@ -110,10 +124,22 @@ async def test_operation_ids_are_tag_name(api: Api) -> None:
             {"AUTH_JWT_SECRET": "s" * 32, "SYNC_WEBHOOK_SECRET": "plain"},
             "SYNC_WEBHOOK_SECRET must be a Standard Webhooks secret",
         ),
+        (
+            {"AUTH_JWKS_URL": "http://127.0.0.1:9/jwks.json", "SYNC_WEBHOOK_SECRET": "whsec_x"},
+            "EVENTS_TOKEN_SECRET is required when AUTH_JWT_SECRET is not set",
+        ),
+        (
+            {"AUTH_JWT_SECRET": "s" * 32, "EVENTS_TOKEN_SECRET": "short"},
+            "EVENTS_TOKEN_SECRET must be at least 32 characters",
+        ),
     ],
 )
 def test_missing_configuration_stops_with_one_line(env: dict[str, str], expected: str) -> None:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH_", "SYNC_WEBHOOK"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AUTH_", "SYNC_WEBHOOK", "EVENTS_TOKEN"))
+    }
     result = subprocess.run(
         [sys.executable, "-c", "from connections_api.main import run; run()"],
         env={**clean, **env},

@@ -166,10 +166,17 @@ async def test_unsafe_site_urls_are_refused(api: Api, tenant: uuid.UUID, url: st
     assert response.json()["code"] == "unsafe_url"
 
 
+@pytest.mark.parametrize("variable", ["allowed_private_hosts", "jira_allowed_private_hosts"])
 async def test_allowed_private_host_is_accepted(
-    api_factory: Any, receiver: Receiver, tenant: uuid.UUID
+    api_factory: Any, receiver: Receiver, tenant: uuid.UUID, variable: str
 ) -> None:
-    api: Api = await api_factory(jira_allowed_private_hosts="127.0.0.1:8004")
+    # Both names are read and merged (ALLOWED_PRIVATE_HOSTS, the first wave's JIRA_ one).
+    other = (
+        "jira_allowed_private_hosts"
+        if variable == "allowed_private_hosts"
+        else "allowed_private_hosts"
+    )
+    api: Api = await api_factory(**{variable: "127.0.0.1:8004", other: "127.0.0.1:8005"})
     rows = await api.seed(tenant)
     response = await _verify(
         api,
@@ -179,6 +186,23 @@ async def test_allowed_private_host_is_accepted(
     )
     assert response.status_code == 202, response.text
     assert response.json()["settings"]["base_url"] == "http://127.0.0.1:8004"
+    servicenow = await _verify(
+        api,
+        tenant,
+        rows["servicenow"]["id"],
+        settings={"instance_url": "http://127.0.0.1:8005/", "username": "admin"},
+        credentials={"username": "admin", "password": "pw"},
+    )
+    assert servicenow.status_code == 202, servicenow.text
+    assert servicenow.json()["settings"]["instance_url"] == "http://127.0.0.1:8005"
+    refused = await _verify(
+        api,
+        tenant,
+        rows["servicenow"]["id"],
+        settings={"instance_url": "http://127.0.0.1:8006", "username": "admin"},
+        credentials={"username": "admin", "password": "pw"},
+    )
+    assert (refused.status_code, refused.json()["code"]) == (422, "unsafe_url")
 
 
 async def test_types_without_credentials_are_400(api: Api, tenant: uuid.UUID) -> None:

@@ -1222,15 +1222,6 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Problem details (RFC 9457) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
         };
     };
     "me-read_me": {

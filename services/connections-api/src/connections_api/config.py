@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from contracts import EVENTS_KEY_PREFIX, parse_allowed_hosts
+from rita_auth import events_token_secret
 from servicekit import ServiceSettings
 
 
@@ -26,7 +27,13 @@ class Settings(ServiceSettings):
     sync_webhook_url: str = "http://127.0.0.1:8003/webhook"
     sync_webhook_secret: str = ""
     sync_webhook_auth: str = ""
+    # Hosts that may be private or plain http (both variables read and merged; the JIRA_ name is
+    # the first wave's, kept working). Same names as itsm-sync.
+    allowed_private_hosts: str = ""
     jira_allowed_private_hosts: str = ""
+    # Signs events tokens; required when user tokens come only from AUTH_JWKS_URL (else
+    # AUTH_JWT_SECRET signs them). The gateway verifies with the same rule (rita_auth).
+    events_token_secret: SecretStr | None = None
     stale_run_timeout: float = Field(default=1800, gt=0)
     # A verification with no result after this long ends `idle` with `verification_timeout`.
     verify_timeout: float = Field(default=120, gt=0)
@@ -51,6 +58,7 @@ class Settings(ServiceSettings):
     def _auth_configured(self) -> Self:
         if not self.auth_jwt_secret and not self.auth_jwks_url:
             raise ValueError("AUTH_JWT_SECRET is required (or set AUTH_JWKS_URL)")
+        events_token_secret(self.events_token_secret, self.auth_jwt_secret)  # the start-up line
         if not self.sync_webhook_secret:
             raise ValueError("SYNC_WEBHOOK_SECRET is required")
         if not self.sync_webhook_secret.startswith("whsec_"):
@@ -58,8 +66,16 @@ class Settings(ServiceSettings):
         return self
 
     @property
-    def allowed_private_hosts(self) -> frozenset[str]:
-        return parse_allowed_hosts(self.jira_allowed_private_hosts)
+    def private_hosts(self) -> frozenset[str]:
+        """Hosts that may be private or plain http (both variables, merged)."""
+        return parse_allowed_hosts(self.allowed_private_hosts) | parse_allowed_hosts(
+            self.jira_allowed_private_hosts
+        )
+
+    @property
+    def events_token_key(self) -> str:
+        """The key that signs events tokens (see `rita_auth.events_token_secret`)."""
+        return events_token_secret(self.events_token_secret, self.auth_jwt_secret)
 
 
 def load_settings() -> Settings:

@@ -86,7 +86,7 @@ async def _check_urls(state: AppState, settings: dict[str, Any]) -> None:
             try:
                 # getaddrinfo blocks: keep it off the event loop.
                 await asyncio.to_thread(
-                    check_outbound_url, settings[key], state.settings.allowed_private_hosts
+                    check_outbound_url, settings[key], state.settings.private_hosts
                 )
             except UnsafeUrlError as exc:
                 raise UnsafeUrl(f"{key}: {exc}") from None
