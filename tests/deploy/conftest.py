@@ -34,6 +34,18 @@ def interpolate(text: str) -> str:
     return INTERPOLATION.sub(substitute, text.replace("$$", "\0")).replace("\0", "$")
 
 
+def interpolate_values(node: Any) -> Any:
+    """Substitute in every string of the parsed file, as compose does (after YAML parsing, so a
+    `${FLAG:-true}` stays the string "true")."""
+    if isinstance(node, str):
+        return interpolate(node)
+    if isinstance(node, dict):
+        return {key: interpolate_values(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [interpolate_values(value) for value in node]
+    return node
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
@@ -47,7 +59,7 @@ def compose_text() -> str:
 @pytest.fixture(scope="session")
 def compose(compose_text: str) -> dict[str, Any]:
     """docker-compose.yml as read with no `.env`: defaults substituted, anchors merged."""
-    data = yaml.safe_load(interpolate(compose_text))
+    data = interpolate_values(yaml.safe_load(compose_text))
     assert isinstance(data, dict)
     return data
 

@@ -19,11 +19,28 @@ EMULATORS = [name for name in SERVERS if name.startswith("fake-")]
 APPS = [name for name in SERVERS if name not in EMULATORS]
 MEMBERS = {p.parent.name for p in ROOT.glob("*/*/pyproject.toml") if p.parts[-3] != "libs"}
 INFRASTRUCTURE = {"postgres", "rabbitmq", "redis"}
+# Compose-spec service keys this file may use: compose would ignore nothing, but a misspelt key
+# (`healtcheck`) loses its effect quietly in review, so an unknown one fails here. Extend as needed.
+SERVICE_KEYS = {
+    "build", "command", "depends_on", "entrypoint", "environment", "healthcheck", "hostname",
+    "image", "ports", "profiles", "restart", "stop_grace_period", "volumes",
+}  # fmt: skip
+TOP_LEVEL_KEYS = {"name", "services", "volumes"}
 
 
 def _one_shot(spec: dict[str, Any]) -> bool:
     """A step that runs and exits (migrations, the CLI), as opposed to a server."""
     return spec.get("restart") == "no"
+
+
+def test_the_file_uses_only_known_compose_keys(compose: dict[str, Any]) -> None:
+    assert {key for key in compose if not key.startswith("x-")} <= TOP_LEVEL_KEYS
+    for name, spec in compose["services"].items():
+        assert set(spec) <= SERVICE_KEYS, f"{name}: unknown keys {set(spec) - SERVICE_KEYS}"
+        check = spec.get("healthcheck", {})
+        assert set(check) <= {"test", "interval", "timeout", "retries", "start_period"}, name
+        for value in spec.get("environment", {}).values():
+            assert isinstance(value, str), f"{name}: quote {value!r} (compose wants strings)"
 
 
 def test_every_server_is_a_compose_service_built_from_its_own_folder(
