@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import random
@@ -10,19 +11,29 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import aio_pika
+import httpx
 import pytest
 import sqlalchemy as sa
 import structlog.testing
+from asgi_lifespan import LifespanManager
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from contracts import DEAD_LETTER_REASON_HEADER, EventName, dead_letter_queue, tenant_events_key
+from contracts import (
+    DEAD_LETTER_REASON_HEADER,
+    EventName,
+    Principal,
+    Role,
+    dead_letter_queue,
+    tenant_events_key,
+)
 from events import decode_stream_entry
+from rita_auth import issue_token
 from status_consumer.app import create_app
 from status_consumer.config import Settings
 from status_consumer.deadletter import ATTEMPT_HEADER
@@ -421,3 +432,91 @@ async def test_shuffled_duplicated_stream_ends_in_order_state(harness: Harness) 
             "completed",
             2,
         )
+
+
+@pytest.fixture
+async def api(
+    rita_database_url: str, redis_url: str, redis_prefix: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """connections-api in-process (its lifespan run) on the same database and Redis prefix."""
+    from connections_api.app import create_app as create_api
+    from connections_api.config import Settings as ApiSettings
+
+    settings = ApiSettings(
+        database_url=rita_database_url,
+        redis_url=redis_url,
+        events_key_prefix=redis_prefix,
+        auth_jwt_secret=API_JWT_SECRET,
+        sync_webhook_url="http://127.0.0.1:9/unused",
+        sync_webhook_secret="whsec_"
+        + base64.b64encode(b"parity-test-secret-32-bytes-long").decode(),
+        reaper_interval=3600,
+        outbox_poll_interval=3600,
+    )
+    app = create_api(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            yield client
+
+
+API_JWT_SECRET = "status-consumer-parity-test-secret-0123456789"
+
+
+async def raw_event_data(h: Harness, tenant: UUID) -> list[tuple[str, bytes]]:
+    """(event name, the `data` field exactly as stored) for the tenant's events, oldest first."""
+    entries = cast(
+        list[tuple[bytes, dict[bytes, bytes]]],
+        await h.redis.xrange(tenant_events_key(tenant, h.prefix)) or [],
+    )
+    return [(fields[b"event"].decode(), fields[b"data"]) for _id, fields in entries]
+
+
+async def test_rest_body_and_event_of_a_row_are_byte_identical(
+    harness: Harness, api: httpx.AsyncClient
+) -> None:
+    cid, tenant = await make_connection(harness, "verifying")
+    rid = await make_run(harness, cid, tenant, "running")
+    principal = Principal(sub="u-1", email="u@example.com", tenant_id=tenant, role=Role.MEMBER)
+    token = issue_token(API_JWT_SECRET, principal, ttl_seconds=600)
+    headers = {"Authorization": f"Bearer {token}"}
+    # Whole seconds (the case SQL-built JSON once wrote as `.000000Z`), non-ASCII text, an array.
+    await harness.publish(
+        {
+            "message_type": "verification",
+            "connection_id": str(cid),
+            "tenant_id": str(tenant),
+            "status": "success",
+            "options": [{"key": "IT", "name": "Soporte técnico ✓"}],
+            "timestamp": "2026-01-02T03:04:05Z",
+        },
+        ticket(
+            rid,
+            tenant,
+            "failed",
+            12,
+            error='Jira "down" \u2028 ¿?',
+            error_detail={"error_code": "timed_out"},
+        ),
+    )
+
+    async def both_applied() -> bool:
+        # One batch or two: the connection's last event carries both changes either way.
+        events = await harness.events(tenant)
+        conns = [d for n, d in events if n == EventName.DATA_SOURCE_UPDATE]
+        runs = [d for n, d in events if n == EventName.INGESTION_RUN_UPDATE]
+        return bool(runs and conns and conns[-1]["last_sync_status"] == "failed")
+
+    await until(both_applied)
+    events = await raw_event_data(harness, tenant)
+    [run_data] = [d for n, d in events if n == EventName.INGESTION_RUN_UPDATE]
+    conn_data = [d for n, d in events if n == EventName.DATA_SOURCE_UPDATE][-1]
+
+    connection = await api.get(f"/api/data-sources/{cid}", headers=headers)
+    latest = await api.get(f"/api/data-sources/{cid}/ingestion-runs/latest", headers=headers)
+    assert (connection.status_code, latest.status_code) == (200, 200)
+    assert connection.content == conn_data
+    assert latest.content == run_data
+    # And they say what happened (not two equal empty answers).
+    assert json.loads(conn_data)["last_verified_at"] == "2026-01-02T03:04:05Z"
+    assert json.loads(run_data)["error_code"] == "timeout"
