@@ -127,6 +127,17 @@ def test_fail_ends_the_run_frees_the_connection_queues_a_cancel_and_publishes_ev
     assert "already ended (failed)" in again.stderr
 
 
+def test_fail_without_redis_still_fails_the_run_and_says_events_were_not_sent(
+    ops: Any, sql: Any, seed: Any
+) -> None:
+    seeded = seed("syncing")
+    run_id = _run(sql, seeded, "running", silent_minutes=40)
+    result = ops("runs", "fail", str(run_id), extra_env={"REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert result.exit_code == 0, result.output
+    assert "events not published" in result.stderr
+    assert sql("SELECT status FROM ingestion_runs WHERE id = :id", id=run_id) == [("failed",)]
+
+
 def test_fail_of_another_tenants_run_changes_nothing(ops: Any, sql: Any, seed: Any) -> None:
     seeded = seed("syncing")
     run_id = _run(sql, seeded, "running", silent_minutes=40)

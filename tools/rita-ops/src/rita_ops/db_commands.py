@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import typer
+from redis.exceptions import RedisError
 
 from rita_ops import database as db
 from rita_ops.common import (
@@ -85,11 +86,24 @@ def runs_fail(
                         raise db.OpsError(f"run {run.id} already ended ({run.status})")
                     return {"dry_run": True, "run": db.run_row(run)}
                 failed, connection = await db.fail_run(session, run, reason)
-            # After the commit, as every state change: open consoles see the run end.
-            events = await db.publish_changes(settings, failed, connection)
-            return {"dry_run": False, "run": db.run_row(failed), "events": events}
+            # After the commit, as every state change: open consoles see the run end. The change
+            # is made either way; without Redis, consoles see it when they next read the API.
+            warning = None
+            try:
+                events = await db.publish_changes(settings, failed, connection)
+            except (RedisError, OSError) as exc:
+                events = []
+                warning = f"events not published ({type(exc).__name__}): consoles see it on reload"
+            return {
+                "dry_run": False,
+                "run": db.run_row(failed),
+                "events": events,
+                "warning": warning,
+            }
 
     result = run_command(work())
+    if result.get("warning"):
+        typer.echo(f"warning: {result['warning']}", err=True)
     if json_out:
         emit_object(result, as_json=True)
         return
