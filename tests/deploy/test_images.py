@@ -41,3 +41,16 @@ def test_console_image_is_built_by_vite_and_served_by_unprivileged_nginx() -> No
     assert runtime.startswith("nginxinc/nginx-unprivileged:")
     assert "default.conf.template /etc/nginx/templates/" in runtime
     assert (ROOT / "deploy" / "console" / "default.conf.template").is_file()
+
+
+def test_every_variable_of_the_nginx_template_has_a_default_in_the_image() -> None:
+    import re
+
+    template = (ROOT / "deploy" / "console" / "default.conf.template").read_text()
+    # Upper-case names are ours (envsubst fills them); nginx's own variables are lower case.
+    wanted = set(re.findall(r"\$\{([A-Z_]+)\}", template))
+    assert wanted == {"RITA_API_UPSTREAM", "RITA_EVENTS_UPSTREAM"}
+    dockerfile = (ROOT / "deploy" / "console" / "Dockerfile").read_text()
+    [env_line] = [line for line in dockerfile.splitlines() if line.startswith("ENV ")]
+    defined = {item.split("=")[0] for item in env_line.removeprefix("ENV ").split()}
+    assert wanted <= defined
