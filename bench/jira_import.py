@@ -8,6 +8,18 @@ Baseline (the ceiling): a bare httpx loop that only pages through the same query
 same page size) under the same limit, sleeping Retry-After on 429 and storing nothing.
 Target: ratio >= 0.8, 0 failed records, 0 unhandled 429s (a 429 the import could not absorb
 fails the run, so "completed with 10,000" means none).
+
+Second baseline (a peer): Airbyte's Jira source (PyPI `airbyte-source-jira`, installed in an
+isolated environment by `uv run --isolated`) reading its issues stream for the same range from
+the same emulator configuration (data set, burst limit; its own account), served over HTTPS
+because the connector only calls `https://{domain}` (fake-jira `--tls`; the connector trusts a
+copy of certifi's bundle with the throwaway authority appended, see
+bench/clients/airbyte_source_jira.py). Its issues/s run from its "Starting syncing" log line to
+its last record, so its interpreter start-up (~15 s of imports here) is not counted. It pages
+the offset `/rest/api/3/search` 50 issues at a time with `fields=*all` and
+`expand=renderedFields,transitions,changelog` (its defaults); itsm-sync asks for its fields, 100
+at a time. `RESULT jira_import_vs_airbyte` = itsm-sync's issues/s over Airbyte's (goal >= 1.0).
+`BENCH_JIRA_ISSUES` shrinks the data set for a quick run.
 """
 
 from __future__ import annotations
@@ -18,12 +30,15 @@ import contextlib
 import itertools
 import json
 import os
-import socket
+import ssl
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aio_pika
@@ -31,6 +46,7 @@ import asyncpg
 import httpx
 
 from contracts import SyncTicketsWebhook, VerifyCredentialsWebhook
+from emulator.process import EmulatorProcess, emulator_process, isolated_command
 from itsm_sync.app import create_app
 from itsm_sync.config import Settings
 from itsm_sync.connectors.jira import TICKET_FIELDS, import_jql
@@ -39,49 +55,33 @@ from itsm_sync.service import Service
 from observability import configure_logging
 from rita_testing.webhooks import signed_headers
 
-ISSUES = 10_000
+ISSUES = int(os.environ.get("BENCH_JIRA_ISSUES", "10000"))
 DAYS = 90
 RATE_LIMIT = 20
 PAGE_SIZE = 100  # fake-jira caps pages at 100 when fields beyond id/key are asked, as Jira does
 BASELINE_ACCOUNT = ("baseline@example.com", "bench-baseline-token")
 IMPORT_ACCOUNT = ("import@example.com", "bench-import-token")
+AIRBYTE_ACCOUNT = ("airbyte@example.com", "bench-airbyte-token")
+AIRBYTE = "airbyte-source-jira==4.0.0"
+AIRBYTE_CLIENT = Path(__file__).parent / "clients" / "airbyte_source_jira.py"
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"bench-jira-import-webhook-secret").decode()
 SERVER_URL = os.environ.get("DATABASE_URL", "postgresql+asyncpg://root@127.0.0.1:5432/rita")
 RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
-def free_port() -> int:
-    """A free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextlib.asynccontextmanager
-async def fake_jira() -> AsyncIterator[str]:
-    """fake-jira in its own process (so it does not share our event loop), until the block ends."""
-    port = free_port()
-    accounts = ",".join(f"{email}:{token}" for email, token in (BASELINE_ACCOUNT, IMPORT_ACCOUNT))
-    args = ["--host", "127.0.0.1", "--port", str(port), "--issues", str(ISSUES)]
-    args += ["--days", str(DAYS), "--rate-limit", str(RATE_LIMIT), "--accounts", accounts]
-    env = {**os.environ, "LOG_LEVEL": "WARNING"}
-    code = "from fake_jira.main import main; main()"
-    process = await asyncio.create_subprocess_exec(sys.executable, "-c", code, *args, env=env)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as http:
-            deadline = time.monotonic() + 60
-            while True:
-                with contextlib.suppress(httpx.TransportError):
-                    if (await http.get(f"{base_url}/readyz")).status_code == 200:
-                        break
-                if process.returncode is not None or time.monotonic() > deadline:
-                    raise RuntimeError("fake-jira did not start")
-                await asyncio.sleep(0.1)
-        yield base_url
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), timeout=10)
+async def fake_jira(*, tls: bool = False) -> AsyncIterator[EmulatorProcess]:
+    """fake-jira in its own process (so it does not share our event loop), until the block ends;
+    with `tls`, over HTTPS with a throwaway authority (`EmulatorProcess.ca_file`)."""
+    accounts = ",".join(
+        f"{email}:{token}" for email, token in (BASELINE_ACCOUNT, IMPORT_ACCOUNT, AIRBYTE_ACCOUNT)
+    )
+    argv = [sys.executable, "-m", "fake_jira.main", "--host", "127.0.0.1", "--port", "0"]
+    argv += ["--issues", str(ISSUES), "--days", str(DAYS), "--rate-limit", str(RATE_LIMIT)]
+    argv += ["--accounts", accounts] + (["--tls"] if tls else [])
+    # Start-up blocks the loop for a moment; nothing else runs yet.
+    with emulator_process(argv) as jira:
+        yield jira
 
 
 async def rate_limited(base_url: str) -> int:
@@ -235,11 +235,69 @@ async def itsm_sync_import(base_url: str) -> tuple[float, dict[str, Any], int, f
     return message.get("records_processed", 0) / elapsed, message, running, max_gap
 
 
+async def airbyte_import() -> tuple[float, int, int]:
+    """Airbyte's Jira source reading the issues stream; (issues/s, records, 429s)."""
+    email, token = AIRBYTE_ACCOUNT
+    async with fake_jira(tls=True) as jira:
+        assert jira.ca_file, "fake-jira --tls names its authority in the tls_ready log line"
+        port = jira.base_url.rsplit(":", 1)[1]
+        start = (datetime.now(UTC) - timedelta(days=DAYS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        config = {
+            "email": email,
+            "api_token": token,
+            "domain": f"localhost:{port}",  # the certificate names localhost
+            "start_date": start,
+        }
+        with tempfile.TemporaryDirectory(prefix="bench-airbyte-") as folder:
+            config_file = Path(folder) / "config.json"
+            config_file.write_text(json.dumps(config))
+            records, started, finished = await asyncio.to_thread(
+                _run_airbyte, str(config_file), jira.ca_file
+            )
+        async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=jira.ca_file)) as h:
+            throttled = (await h.get(f"{jira.base_url}/_admin/stats")).json()["rate_limited"]
+    return records / (finished - started), records, int(throttled)
+
+
+def _run_airbyte(config_file: str, ca_file: str) -> tuple[int, float, float]:
+    """Stream the connector's messages; (records, time of "Starting syncing", time of the last
+    record). Raises with the connector's last words if it fails."""
+    command = ["python", str(AIRBYTE_CLIENT), config_file, ca_file]
+    argv, env = isolated_command([AIRBYTE], command)
+    records, started, finished = 0, 0.0, 0.0
+    tail: list[str] = []
+    with subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                tail = [*tail[-20:], line]
+                continue
+            kind = message.get("type")
+            if kind == "RECORD" and message["record"]["stream"] == "issues":
+                records += 1
+                finished = time.perf_counter()
+            elif kind == "LOG":
+                text = message["log"]["message"]
+                tail = [*tail[-20:], text]
+                if text.startswith("Starting syncing") and not started:
+                    started = time.perf_counter()
+            elif kind == "TRACE" and message["trace"].get("type") == "ERROR":
+                tail = [*tail[-20:], json.dumps(message["trace"])]
+    if process.returncode != 0 or not started:
+        raise RuntimeError(f"{AIRBYTE} failed (exit {process.returncode}):\n" + "\n".join(tail))
+    return records, started, finished
+
+
 async def main() -> None:
     """Measure both, print the figures and the RESULT line."""
     # The service's JSON logs, at WARNING so the figures stay readable.
     configure_logging("itsm-sync-bench", level="WARNING")
-    async with fake_jira() as base_url:
+    async with fake_jira() as jira:
+        base_url = jira.base_url
         before = await rate_limited(base_url)
         ceiling, baseline_429 = await baseline(base_url)
         await asyncio.sleep(1.0)
@@ -266,6 +324,16 @@ async def main() -> None:
     )
     # The issue promises progress at most 1 s apart; measured here rather than asserted in a test.
     print(f"RESULT jira_import_progress_max_gap value={max_gap:.3f} baseline=- ratio=- unit=s")
+    peer, peer_records, peer_429 = await airbyte_import()
+    print(
+        f"  Airbyte source-jira ({AIRBYTE}, issues stream, HTTPS): {peer:.0f} issues/s, "
+        f"records={peer_records}, 429s={peer_429}"
+    )
+    assert peer_records == ISSUES, peer_records
+    print(
+        f"RESULT jira_import_vs_airbyte value={value:.1f} baseline={peer:.1f} "
+        f"ratio={value / peer:.3f} unit=issues/s"
+    )
 
 
 if __name__ == "__main__":

@@ -93,6 +93,24 @@ class IsolatedRunError(RuntimeError):
     """A third-party client could not be installed or run in its isolated environment."""
 
 
+def isolated_command(
+    requirements: Sequence[str],
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+) -> tuple[list[str], dict[str, str] | None]:
+    """The argv (and env) that runs `command` in a throwaway environment holding only
+    `requirements` from PyPI: `uv run --isolated --no-project --python 3.X --with ...`."""
+    uv = shutil.which("uv")
+    if uv is None:
+        raise IsolatedRunError("`uv` is not on PATH: it installs the isolated client from PyPI")
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    argv = [uv, "run", "--isolated", "--no-project", "--python", python]
+    for requirement in requirements:
+        argv += ["--with", requirement]
+    return [*argv, *command], dict(env) if env is not None else None
+
+
 def isolated_run(
     requirements: Sequence[str],
     command: Sequence[str],
@@ -107,17 +125,11 @@ def isolated_run(
     naming the requirements and quoting the tail of the output when the install or the run
     fails, so a machine without PyPI gets a clear failure rather than a silent skip.
     """
-    uv = shutil.which("uv")
-    if uv is None:
-        raise IsolatedRunError("`uv` is not on PATH: it installs the isolated client from PyPI")
-    python = f"{sys.version_info.major}.{sys.version_info.minor}"
-    argv = [uv, "run", "--isolated", "--no-project", "--python", python]
-    for requirement in requirements:
-        argv += ["--with", requirement]
+    argv, child_env = isolated_command(requirements, command, env=env)
     try:
         result = subprocess.run(  # noqa: S603 - argv is built here from the caller's code
-            [*argv, *command],
-            env=dict(env) if env is not None else None,
+            argv,
+            env=child_env,
             capture_output=True,
             text=True,
             timeout=timeout,
