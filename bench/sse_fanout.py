@@ -37,7 +37,7 @@ import uvloop
 
 from contracts import EventName, Principal
 from events import EventPublisher, OutgoingEvent
-from rita_auth import issue_token
+from rita_auth import EventsTokens
 
 SECRET = "bench-secret-for-the-sse-fanout-benchmark-0123456789"  # noqa: S105
 PREFIX = "bench:events:"
@@ -229,13 +229,9 @@ async def wait_http(port: int, path: str = "/healthz", within: float = 30) -> No
 async def measure(
     proc: subprocess.Popen[bytes], port: int, redis_url: str, count: int, seconds: float
 ) -> tuple[Figures, Run]:
+    signer = EventsTokens(SECRET)
     tokens = [
-        issue_token(
-            SECRET,
-            Principal(sub=f"u{n}", tenant_id=tenant_uuid(n)),
-            ttl_seconds=3600,
-            audience="rita-events",
-        )
+        signer.issue(Principal(sub=f"u{n}", tenant_id=tenant_uuid(n)), ttl_seconds=3600)
         for n in range(TENANTS)
     ]
     run = Run(port, tokens)
@@ -399,13 +395,11 @@ def naive_server(port: int) -> None:
     from starlette.responses import Response
     from starlette.routing import Route
 
-    from rita_auth import JwtVerifier
-
     redis = aioredis.from_url(os.environ["REDIS_URL"], max_connections=100_000)
-    verifier = JwtVerifier(secret=os.environ["AUTH_JWT_SECRET"])
+    verifier = EventsTokens(os.environ["AUTH_JWT_SECRET"])
 
     async def events(request: Request) -> Response:
-        principal = verifier.verify(request.query_params["access_token"], audience="rita-events")
+        principal = verifier.verify(request.query_params["access_token"])
 
         async def stream() -> object:
             pubsub = redis.pubsub()

@@ -1,30 +1,40 @@
-"""The publisher over the real Redis: stream id == channel id, order kept, stream capped."""
+"""The publisher over the real Redis: stream id == channel id, JSON built in Python, order kept,
+stream capped."""
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
-import pytest
 import redis.asyncio as aioredis
+from pydantic import BaseModel
 
-from contracts import EventName, PublishedEvent, tenant_events_key
+from contracts import EventName, tenant_events_key
 from events import (
     EventPublisher,
     JsonText,
     OutgoingEvent,
-    decode_channel_message,
+    WireEvent,
+    channel_message,
     decode_stream_entry,
+    read_channel_message,
+    read_stream_entry,
 )
 
 
-@pytest.fixture
-async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(redis_url)
-    yield client
-    await client.aclose()
+class Row(BaseModel):
+    id: str
+    name: str
+    at: datetime
 
 
-async def test_event_lands_in_stream_and_channel_with_the_same_id(
+async def _next_message(pubsub: aioredis.client.PubSub) -> bytes:
+    message = None
+    while message is None:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+    data: bytes = message["data"]
+    return data
+
+
+async def test_event_lands_in_stream_and_channel_with_the_same_id_and_bytes(
     redis_client: aioredis.Redis, redis_prefix: str
 ) -> None:
     tenant = uuid.uuid4()
@@ -33,20 +43,32 @@ async def test_event_lands_in_stream_and_channel_with_the_same_id(
     await pubsub.subscribe(key)
     await pubsub.get_message(timeout=1)  # subscribe confirmation
     publisher = EventPublisher(redis_client, prefix=redis_prefix)
+    row = Row(id="c1", name="Jira ünïcode é", at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
-    event_id = await publisher.publish(tenant, EventName.DATA_SOURCE_UPDATE, {"id": "c1", "v": 1})
+    [event_id] = await publisher.publish_many(
+        [OutgoingEvent(tenant, EventName.DATA_SOURCE_UPDATE, row, traceparent=tp)]
+    )
 
-    message = None
-    while message is None:
-        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
-    live = decode_channel_message(message["data"])
-    [(entry_id, fields)] = list(await redis_client.xrange(key) or [])
-    stored = decode_stream_entry(entry_id, fields)
+    raw = await _next_message(pubsub)
     await pubsub.aclose()  # type: ignore[no-untyped-call]
-    assert live.id == event_id == stored.id
-    assert live == stored
-    assert live.event is EventName.DATA_SOURCE_UPDATE
-    assert live.data == {"id": "c1", "v": 1}
+    [(entry_id, fields)] = list(await redis_client.xrange(key) or [])
+    stored = read_stream_entry(entry_id, fields)
+    live = read_channel_message(raw)
+    # The row's JSON is pydantic's, byte for byte, on both paths (the REST body's serialiser).
+    assert (
+        live
+        == stored
+        == WireEvent(event_id, EventName.DATA_SOURCE_UPDATE, stored.ts, tp, row.model_dump_json())
+    )
+    assert raw.decode() == channel_message(
+        event_id, "data_source_update", stored.ts, tp, row.model_dump_json()
+    )
+    assert stored.decoded().data == {
+        "id": "c1",
+        "name": "Jira ünïcode é",
+        "at": "2026-01-02T03:04:05Z",
+    }
 
 
 async def test_publish_many_keeps_order_per_tenant(
@@ -61,22 +83,30 @@ async def test_publish_many_keeps_order_per_tenant(
     assert len(ids) == 20
     for index, tenant in enumerate(tenants):
         entries = await redis_client.xrange(tenant_events_key(tenant, redis_prefix)) or []
-        seqs = [decode_stream_entry(i, f).data["seq"] for i, f in entries]
-        assert seqs == list(range(index, 20, 2))
+        assert [read_stream_entry(i, f).id for i, f in entries] == ids[index::2]
+        assert [decode_stream_entry(i, f).data["seq"] for i, f in entries] == list(
+            range(index, 20, 2)
+        )
+        assert all(read_stream_entry(i, f).traceparent is None for i, f in entries)
 
 
 async def test_stream_is_capped_to_the_replay_window(
     redis_client: aioredis.Redis, redis_prefix: str
 ) -> None:
     tenant = uuid.uuid4()
+    key = tenant_events_key(tenant, redis_prefix)
     publisher = EventPublisher(redis_client, prefix=redis_prefix, maxlen=10)
     await publisher.publish_many(
         [OutgoingEvent(tenant, EventName.DATA_SOURCE_UPDATE, {"n": n}) for n in range(500)]
     )
-    length = await redis_client.xlen(tenant_events_key(tenant, redis_prefix))
-    # MAXLEN ~ trims whole radix-tree nodes: the length stays near the cap, never at 500.
-    assert 10 <= length < 500
-    await asyncio.sleep(0)
+    # MAXLEN ~ trims whole radix-tree nodes: at most one node more than the cap stays, and what
+    # stays is the newest events, without a gap.
+    config = await redis_client.config_get("stream-node-max-entries")
+    node_size = int(str(config["stream-node-max-entries"]))
+    entries = await redis_client.xrange(key) or []
+    assert 10 <= len(entries) <= 10 + node_size
+    kept = [decode_stream_entry(i, f).data["n"] for i, f in entries]
+    assert kept == list(range(500 - len(entries), 500))
 
 
 async def test_pre_serialised_json_text_is_published_as_is(
@@ -85,11 +115,9 @@ async def test_pre_serialised_json_text_is_published_as_is(
     tenant = uuid.uuid4()
     publisher = EventPublisher(redis_client, prefix=redis_prefix)
     text = JsonText('{"id": "r1", "records_processed": 7}')
-    await publisher.publish_many([OutgoingEvent(tenant, EventName.INGESTION_RUN_UPDATE, text)])
-    await publisher.publish(tenant, EventName.INGESTION_RUN_UPDATE, text)
+    await publisher.publish_many([OutgoingEvent(tenant, EventName.INGESTION_RUN_UPDATE, text)] * 2)
     entries = await redis_client.xrange(tenant_events_key(tenant, redis_prefix)) or []
     assert [(f or {})[b"data"] for _i, f in entries] == [text.encode()] * 2
-    assert decode_stream_entry(*entries[0]).data == {"id": "r1", "records_processed": 7}
 
 
 async def test_publish_many_across_chunks_matches_stream_and_channel(
@@ -107,12 +135,17 @@ async def test_publish_many_across_chunks_matches_stream_and_channel(
     ids = await publisher.publish_many(items)
 
     mine = [(event_id, i) for i, event_id in enumerate(ids) if i % 3 == 0]
-    live: list[PublishedEvent] = []
-    while len(live) < len(mine):
-        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
-        assert message is not None
-        live.append(decode_channel_message(message["data"]))
+    live = [read_channel_message(await _next_message(pubsub)) for _ in mine]
     await pubsub.aclose()  # type: ignore[no-untyped-call]
-    stored = [decode_stream_entry(i, f) for i, f in await redis_client.xrange(key) or []]
+    stored = [read_stream_entry(i, f) for i, f in await redis_client.xrange(key) or []]
     assert live == stored
-    assert [(e.id, e.data["seq"]) for e in stored] == mine
+    assert [(e.id, e.decoded().data["seq"]) for e in stored] == mine
+
+
+def test_a_malformed_channel_message_is_refused() -> None:
+    for payload in (b"", b"1-0 data_source_update 5", b"1-0 nope 5 - {}", b"1-0 resync x - {}"):
+        try:
+            read_channel_message(payload)
+        except ValueError:
+            continue
+        raise AssertionError(f"{payload!r} was accepted")

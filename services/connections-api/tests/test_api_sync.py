@@ -14,6 +14,7 @@ from standardwebhooks import Webhook
 from connections_api.reaper import reap_once
 from connections_api.testing import WEBHOOK_SECRET, Api, Receiver, eventually, free_port_url
 from contracts import parse_webhook
+from events import decode_channel_message
 from rita_testing import asyncpg_dsn
 
 
@@ -351,7 +352,7 @@ async def test_events_arrive_in_order_after_commit(
         async for message in pubsub.listen():
             if message["type"] != "message":
                 continue
-            event = json.loads(message["data"])
+            event = decode_channel_message(message["data"]).model_dump(mode="json")
             # The change is committed before its event: the database already shows it.
             if event["event"] == "data_source_update":
                 [db] = await api.sql(

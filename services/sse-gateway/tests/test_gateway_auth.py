@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 
 from contracts import EventName
-from events import EventPublisher
+from rita_testing import eventually
+from rita_testing.sse import SseClient, SseServer
+from sse_gateway.app import Gateway
 from sse_gateway.config import load_settings
-from sse_gateway.testing import RunningGateway, SseClient, api_token, events_token, eventually
 
-StartGateway = Callable[..., Awaitable[RunningGateway]]
+StartGateway = Callable[..., Awaitable[SseServer[Gateway]]]
+Publish = Callable[[uuid.UUID, EventName, dict[str, Any]], Awaitable[str]]
 
 
 async def _refused(client: SseClient, status: int) -> dict[str, object]:
@@ -30,7 +33,10 @@ async def _refused(client: SseClient, status: int) -> dict[str, object]:
     ["missing", "expired", "events_token_as_bearer", "api_token_in_query", "garbage", "basic"],
 )
 async def test_bad_credentials_get_401_and_no_stream(
-    start_gateway: StartGateway, case: str
+    start_gateway: StartGateway,
+    case: str,
+    api_token: Callable[..., str],
+    events_token: Callable[..., str],
 ) -> None:
     gw = await start_gateway()
     tenant = uuid.uuid4()
@@ -50,7 +56,7 @@ async def test_bad_credentials_get_401_and_no_stream(
     body = await _refused(client, 401)
     assert body["code"] == "unauthorized"
     assert client.headers["www-authenticate"] == "Bearer"
-    assert gw.gateway.hub.count == 0
+    assert gw.app.hub.count == 0
 
 
 async def test_token_of_another_tenant_cannot_ask_for_this_tenant(
@@ -64,16 +70,16 @@ async def test_token_of_another_tenant_cannot_ask_for_this_tenant(
 
 
 async def test_other_tenants_token_sees_none_of_this_tenants_events(
-    start_gateway: StartGateway, publisher: EventPublisher
+    start_gateway: StartGateway, publish: Publish, events_token: Callable[..., str]
 ) -> None:
     gw = await start_gateway()
     mine, theirs = uuid.uuid4(), uuid.uuid4()
     spy = await gw.connect(theirs)
     owner = await gw.connect(mine)
     via_query = await gw.connect(query=f"access_token={events_token(mine)}")
-    event_id = await publisher.publish(mine, EventName.DATA_SOURCE_UPDATE, {"secret": "row"})
+    event_id = await publish(mine, EventName.DATA_SOURCE_UPDATE, {"secret": "row"})
     await eventually(lambda: owner.ids() == [event_id] and via_query.ids() == [event_id])
-    marker = await publisher.publish(theirs, EventName.DATA_SOURCE_UPDATE, {"marker": 1})
+    marker = await publish(theirs, EventName.DATA_SOURCE_UPDATE, {"marker": 1})
     await eventually(lambda: spy.ids() == [marker])  # spy saw its own event, not mine
 
 
@@ -119,7 +125,7 @@ def test_jwks_only_without_events_token_secret_stops_start_with_one_line(
 
 
 async def test_events_tokens_are_checked_with_events_token_secret(
-    start_gateway: StartGateway,
+    start_gateway: StartGateway, events_token: Callable[..., str]
 ) -> None:
     own_key = "events-token-secret-for-the-gateway-test-0123"
     gw = await start_gateway(EVENTS_TOKEN_SECRET=own_key)

@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable
 
 from contracts import EventName
 from events import EventPublisher, OutgoingEvent
-from sse_gateway.testing import RunningGateway, eventually
+from rita_testing import eventually
+from rita_testing.sse import SseServer
+from sse_gateway.app import Gateway
 
-StartGateway = Callable[..., Awaitable[RunningGateway]]
+StartGateway = Callable[..., Awaitable[SseServer[Gateway]]]
 
 
 async def test_events_reach_only_their_tenants_clients(

@@ -5,70 +5,40 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
 from prometheus_client import REGISTRY
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from contracts import EventName
-from events import EventPublisher
-from sse_gateway.testing import RunningGateway, SseClient, eventually
+from events import EventPublisher, OutgoingEvent
+from rita_testing import eventually
+from rita_testing.redis_servers import RedisServer
+from rita_testing.sse import SseClient, SseServer
+from sse_gateway.app import Gateway
 
-StartGateway = Callable[..., Awaitable[RunningGateway]]
+StartGateway = Callable[..., Awaitable[SseServer[Gateway]]]
 UPDATE = EventName.DATA_SOURCE_UPDATE
 
 
-class OwnRedis:
-    """A throwaway redis-server without persistence on a free loopback port."""
-
-    def __init__(self) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        args = ["/usr/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-        args += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
-        self.proc = await asyncio.create_subprocess_exec(
-            *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
-        )
-        client = aioredis.from_url(self.url)
-        try:
-            for _ in range(250):
-                with contextlib.suppress(RedisConnectionError, OSError):
-                    if await client.ping():
-                        return
-                await asyncio.sleep(0.02)
-            raise AssertionError("redis-server did not start")
-        finally:
-            await client.aclose()
-
-    async def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            await self.proc.wait()
-            self.proc = None
-
-
 @pytest.fixture
-async def own_redis() -> AsyncIterator[OwnRedis]:
-    server = OwnRedis()
-    await server.start()
-    yield server
-    await server.kill()
+async def own_redis() -> AsyncIterator[RedisServer]:
+    """A redis-server without persistence: a restart loses every stream."""
+    async with RedisServer() as server:
+        yield server
 
 
 async def _publish(publisher: EventPublisher, tenant: uuid.UUID, n: int) -> str:
     """Publish, retrying while the restarted server is not accepting yet."""
     for _ in range(250):
         with contextlib.suppress(RedisConnectionError, OSError):
-            return await publisher.publish(tenant, UPDATE, {"n": n})
+            [event_id] = await publisher.publish_many([OutgoingEvent(tenant, UPDATE, {"n": n})])
+            return event_id
         await asyncio.sleep(0.02)
     raise AssertionError("could not publish")
 
@@ -80,7 +50,7 @@ def _after_last_resync(client: SseClient) -> list[str]:
 
 
 async def test_killed_and_restarted_redis_loses_nothing_silently(
-    start_gateway: StartGateway, own_redis: OwnRedis
+    start_gateway: StartGateway, own_redis: RedisServer
 ) -> None:
     gw = await start_gateway(REDIS_URL=own_redis.url, EVENTS_KEY_PREFIX="rita:events:")
     redis = aioredis.from_url(own_redis.url)
@@ -91,12 +61,12 @@ async def test_killed_and_restarted_redis_loses_nothing_silently(
     for t in tenants:
         await eventually(lambda t=t: all(c.ids() == before[t] for c in clients[t]))  # type: ignore[misc]
 
-    await own_redis.kill()
-    await eventually(lambda: not gw.gateway.hub.connected)
+    await own_redis.stop()
+    await eventually(lambda: not gw.app.hub.connected)
     await own_redis.start()
     # Published right after the restart, before the gateway has necessarily resubscribed...
     after = {t: [await _publish(publisher, t, n) for n in range(3, 6)] for t in tenants}
-    await eventually(lambda: gw.gateway.hub.connected, within=20)
+    await eventually(lambda: gw.app.hub.connected, within=20)
     # ...and once it has.
     for t in tenants:
         after[t] += [await _publish(publisher, t, n) for n in range(6, 9)]
@@ -110,23 +80,48 @@ async def test_killed_and_restarted_redis_loses_nothing_silently(
 
 
 async def test_lost_subscription_is_replayed_from_the_stream(
-    start_gateway: StartGateway, own_redis: OwnRedis
+    start_gateway: StartGateway, own_redis: RedisServer
 ) -> None:
     gw = await start_gateway(REDIS_URL=own_redis.url, EVENTS_KEY_PREFIX="rita:events:")
     redis = aioredis.from_url(own_redis.url)
     publisher = EventPublisher(redis)
     tenant = uuid.uuid4()
     client = await gw.connect(tenant)
-    ids = [await publisher.publish(tenant, UPDATE, {"n": n}) for n in range(3)]
+    ids = [await _publish(publisher, tenant, n) for n in range(3)]
     await eventually(lambda: client.ids() == ids)
     reconnects = REGISTRY.get_sample_value("sse_gateway_redis_reconnects_total") or 0.0
 
     await redis.client_kill_filter(_type="pubsub")  # the gateway's one subscription drops
-    ids += [await publisher.publish(tenant, UPDATE, {"n": n}) for n in range(3, 8)]
-    await eventually(lambda: gw.gateway.hub.connected)
-    ids += [await publisher.publish(tenant, UPDATE, {"n": 8})]
+    ids += [await _publish(publisher, tenant, n) for n in range(3, 8)]
+    await eventually(lambda: gw.app.hub.connected)
+    ids += [await _publish(publisher, tenant, 8)]
 
     await eventually(lambda: client.ids() == ids)
     assert client.named("resync") == []
     assert (REGISTRY.get_sample_value("sse_gateway_redis_reconnects_total") or 0) > reconnects
     await redis.aclose()
+
+
+async def test_new_connections_get_503_while_redis_is_down(
+    start_gateway: StartGateway, own_redis: RedisServer
+) -> None:
+    gw = await start_gateway(REDIS_URL=own_redis.url, EVENTS_KEY_PREFIX="rita:events:")
+    tenant = uuid.uuid4()
+    held = await gw.connect(tenant)
+    await own_redis.stop()
+    await eventually(lambda: not gw.app.hub.connected)
+
+    refused = await gw.connect(tenant)
+    await eventually(lambda: refused.finished)
+    assert refused.status == 503
+    assert refused.headers["retry-after"] == "3"
+    assert json.loads(bytes(refused.body))["code"] == "redis_unavailable"
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{gw.port}") as http:
+        ready = await http.get("/readyz")
+        assert (ready.status_code, ready.json()["redis"]) == (503, False)
+        assert not held.finished  # an open stream is kept through the outage
+
+        await own_redis.start()
+        await eventually(lambda: gw.app.hub.connected, within=20)
+        assert (await http.get("/readyz")).status_code == 200
+    assert (await gw.connect(tenant)).status == 200

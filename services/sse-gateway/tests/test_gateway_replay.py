@@ -12,28 +12,30 @@ import pytest
 import redis.asyncio as aioredis
 
 from contracts import EventName, tenant_events_key
-from events import EventPublisher
+from rita_testing import eventually
+from rita_testing.sse import SseServer
+from sse_gateway.app import Gateway
 from sse_gateway.replay import catch_up as real_catch_up
-from sse_gateway.testing import RunningGateway, eventually
 
-StartGateway = Callable[..., Awaitable[RunningGateway]]
+StartGateway = Callable[..., Awaitable[SseServer[Gateway]]]
+Publish = Callable[[uuid.UUID, EventName, dict[str, Any]], Awaitable[str]]
 UPDATE = EventName.DATA_SOURCE_UPDATE
 
 
 async def test_reconnect_replays_the_missed_events_then_live_ones(
-    start_gateway: StartGateway, publisher: EventPublisher
+    start_gateway: StartGateway, publish: Publish
 ) -> None:
     gw = await start_gateway()
     tenant = uuid.uuid4()
     first = await gw.connect(tenant)
-    seen = [await publisher.publish(tenant, UPDATE, {"n": n}) for n in range(3)]
+    seen = [await publish(tenant, UPDATE, {"n": n}) for n in range(3)]
     await eventually(lambda: first.ids() == seen)
     await first.close()
-    missed = [await publisher.publish(tenant, UPDATE, {"n": n}) for n in range(3, 8)]
+    missed = [await publish(tenant, UPDATE, {"n": n}) for n in range(3, 8)]
 
     again = await gw.connect(tenant, headers={"Last-Event-ID": seen[-1]})
     await eventually(lambda: again.ids() == missed)
-    live = await publisher.publish(tenant, UPDATE, {"n": 8})
+    live = await publish(tenant, UPDATE, {"n": 8})
     await eventually(lambda: again.ids() == [*missed, live])
     assert again.named("resync") == []
 
@@ -43,7 +45,7 @@ async def test_reconnect_replays_the_missed_events_then_live_ones(
 
 
 async def test_resume_under_continuous_publishing_has_no_gap_and_no_duplicate(
-    start_gateway: StartGateway, publisher: EventPublisher
+    start_gateway: StartGateway, publish: Publish
 ) -> None:
     gw = await start_gateway()
     tenant = uuid.uuid4()
@@ -53,7 +55,7 @@ async def test_resume_under_continuous_publishing_has_no_gap_and_no_duplicate(
     async def publish_steadily() -> None:
         n = 0
         while not stop.is_set():
-            published.append(await publisher.publish(tenant, UPDATE, {"n": n}))
+            published.append(await publish(tenant, UPDATE, {"n": n}))
             n += 1
             await asyncio.sleep(0.002)
 
@@ -79,20 +81,20 @@ async def test_resume_under_continuous_publishing_has_no_gap_and_no_duplicate(
 
 async def test_an_id_older_than_the_window_gets_resync_then_live_events(
     start_gateway: StartGateway,
-    publisher: EventPublisher,
+    publish: Publish,
     redis_client: aioredis.Redis,
     redis_prefix: str,
 ) -> None:
     gw = await start_gateway()
     tenant = uuid.uuid4()
-    ids = [await publisher.publish(tenant, UPDATE, {"n": n}) for n in range(10)]
+    ids = [await publish(tenant, UPDATE, {"n": n}) for n in range(10)]
     await redis_client.xtrim(tenant_events_key(tenant, redis_prefix), maxlen=3, approximate=False)
 
     client = await gw.connect(tenant, headers={"Last-Event-ID": ids[2]})
     await eventually(lambda: len(client.named("resync")) == 1)
     assert client.named("resync")[0].id == ids[-1]  # resume point after the refetch
     assert client.ids() == []
-    live = await publisher.publish(tenant, UPDATE, {"n": 10})
+    live = await publish(tenant, UPDATE, {"n": 10})
     await eventually(lambda: client.ids() == [live])
 
     # From the first entry still kept nothing was lost: a plain replay.
@@ -103,38 +105,38 @@ async def test_an_id_older_than_the_window_gets_resync_then_live_events(
 
 async def test_a_stream_that_vanished_gets_resync(
     start_gateway: StartGateway,
-    publisher: EventPublisher,
+    publish: Publish,
     redis_client: aioredis.Redis,
     redis_prefix: str,
 ) -> None:
     gw = await start_gateway()
     tenant = uuid.uuid4()
-    old = await publisher.publish(tenant, UPDATE, {"n": 0})
+    old = await publish(tenant, UPDATE, {"n": 0})
     await redis_client.delete(tenant_events_key(tenant, redis_prefix))
     client = await gw.connect(tenant, headers={"Last-Event-ID": old})
     await eventually(lambda: len(client.named("resync")) == 1)
-    fresh = await publisher.publish(tenant, UPDATE, {"n": 1})
+    fresh = await publish(tenant, UPDATE, {"n": 1})
     await eventually(lambda: client.ids() == [fresh])
 
 
 async def test_first_connect_keeps_an_event_published_while_it_subscribes(
-    start_gateway: StartGateway, publisher: EventPublisher, monkeypatch: pytest.MonkeyPatch
+    start_gateway: StartGateway, publish: Publish, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Guards the hand-off of a first connect (no Last-Event-ID): an event published after the
     subscription but before the stream is read used to be dropped as already sent."""
     gw = await start_gateway()
     tenant = uuid.uuid4()
-    before = await publisher.publish(tenant, UPDATE, {"n": 0})
+    before = await publish(tenant, UPDATE, {"n": 0})
     racing: list[str] = []
 
     async def catch_up_after_a_publish(*args: Any, **kwargs: Any) -> Any:
-        racing.append(await publisher.publish(tenant, UPDATE, {"n": 1}))
+        racing.append(await publish(tenant, UPDATE, {"n": 1}))
         return await real_catch_up(*args, **kwargs)
 
     monkeypatch.setattr("sse_gateway.app.catch_up", catch_up_after_a_publish)
     client = await gw.connect(tenant)
     await eventually(lambda: client.ids() == racing)
     monkeypatch.undo()
-    live = await publisher.publish(tenant, UPDATE, {"n": 2})
+    live = await publish(tenant, UPDATE, {"n": 2})
     await eventually(lambda: client.ids() == [*racing, live])
     assert before not in client.ids()

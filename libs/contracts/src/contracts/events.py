@@ -2,7 +2,10 @@
 
 Per tenant, an event is appended to the capped stream `rita:events:{tenant_id}` (for replay) and
 published on the channel of the same name (for live fan-out) in one atomic step, so the stream
-entry id is the event id. The channel message is `PublishedEvent` JSON.
+entry id is the event id. With a Redis Cluster (`REDIS_CLUSTER=true`) the tenant id is a hash tag,
+`rita:events:{<tenant_id>}`, so that a tenant's stream and (sharded) channel live in one slot.
+The encodings of an event on the stream and on the channel are `events.wire`'s; both decode to
+`PublishedEvent`.
 """
 
 from __future__ import annotations
@@ -30,9 +33,11 @@ class EventName(StrEnum):
     RECONNECT = "reconnect"
 
 
-def tenant_events_key(tenant_id: UUID | str, prefix: str = EVENTS_KEY_PREFIX) -> str:
-    """Stream key and channel name of one tenant's events."""
-    return f"{prefix}{tenant_id}"
+def tenant_events_key(
+    tenant_id: UUID | str, prefix: str = EVENTS_KEY_PREFIX, *, cluster: bool = False
+) -> str:
+    """Stream key and channel name of one tenant's events (hash-tagged in a Redis Cluster)."""
+    return f"{prefix}{{{tenant_id}}}" if cluster else f"{prefix}{tenant_id}"
 
 
 def events_channel_pattern(prefix: str = EVENTS_KEY_PREFIX) -> str:
@@ -41,8 +46,13 @@ def events_channel_pattern(prefix: str = EVENTS_KEY_PREFIX) -> str:
 
 
 def tenant_from_key(key: str, prefix: str = EVENTS_KEY_PREFIX) -> str | None:
-    """The tenant id part of a stream key or channel name, or None if it is not one."""
-    return key[len(prefix) :] if key.startswith(prefix) else None
+    """The tenant id part of a stream key or channel name (either form), or None if not one."""
+    if not key.startswith(prefix):
+        return None
+    tenant = key[len(prefix) :]
+    if tenant.startswith("{") and tenant.endswith("}"):
+        return tenant[1:-1]
+    return tenant
 
 
 class DataSourceUpdateEvent(BaseModel):
@@ -74,7 +84,7 @@ class ReconnectEvent(BaseModel):
 
 
 class PublishedEvent(BaseModel):
-    """What travels on a tenant's Redis channel (and, without `id`, in its stream entry)."""
+    """One event read back from Redis (stream entry or channel message), its data parsed."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -11,7 +11,6 @@ import httpx
 import structlog
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from connections_api.config import Settings
@@ -24,7 +23,7 @@ from connections_api.routes import data_sources, dev, events_token, health, me
 from connections_api.state import AppState
 from connections_api.tokens import CachingVerifier
 from connections_api.webhooks import WebhookSender, WebhookTarget
-from events import EventPublisher
+from events import EventPublisher, connect_redis
 from rita_auth import JwtVerifier
 from servicekit import BodySizeLimitMiddleware, set_service_state
 
@@ -43,7 +42,7 @@ def build_state(settings: Settings) -> AppState:
         max_overflow=settings.db_pool_size,
         pool_recycle=1800,
     )
-    redis = Redis.from_url(settings.redis_url)
+    redis = connect_redis(settings.redis_url, cluster=settings.redis_cluster)
     http = httpx.AsyncClient(
         timeout=settings.webhook_timeout,
         limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
@@ -72,7 +71,9 @@ def build_state(settings: Settings) -> AppState:
         read_pool=ReadPool(settings.database_url, settings.db_read_pool_size),
         redis=redis,
         http=http,
-        publisher=EventPublisher(redis, prefix=settings.events_key_prefix),
+        publisher=EventPublisher(
+            redis, prefix=settings.events_key_prefix, cluster=settings.redis_cluster
+        ),
         verifier=verifier,
         tokens=CachingVerifier(verifier),
         sender=WebhookSender(http, target),
@@ -96,6 +97,7 @@ async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await state.http.aclose()
+        await state.publisher.aclose()
         await state.redis.aclose()
         await state.read_pool.close()
         await state.engine.dispose()

@@ -19,6 +19,8 @@ class Settings(ServiceSettings):
 
     database_url: str = "postgresql+asyncpg://root@127.0.0.1:5432/rita"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # A Redis Cluster: hash-tagged event keys, sharded pub/sub (libs/events).
+    redis_cluster: bool = False
     auth_jwt_secret: str | None = None
     auth_jwks_url: str | None = None
     auth_issuer: str | None = None

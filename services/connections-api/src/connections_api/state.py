@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 import httpx
-import structlog
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connections_api.config import Settings
@@ -16,10 +14,8 @@ from connections_api.metrics import EVENTS_PUBLISHED
 from connections_api.readpool import ReadPool
 from connections_api.tokens import CachingVerifier
 from connections_api.webhooks import WebhookSender
-from events import EventPublisher, OutgoingEvent
+from events import EventPublisher, EventsRedis, OutgoingEvent
 from rita_auth import JwtVerifier
-
-log = structlog.get_logger()
 
 
 @dataclass
@@ -31,7 +27,7 @@ class AppState:
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
     read_pool: ReadPool  # raw asyncpg for the hot list path
-    redis: Redis
+    redis: EventsRedis
     http: httpx.AsyncClient
     publisher: EventPublisher
     verifier: JwtVerifier
@@ -42,13 +38,9 @@ class AppState:
     tenants_with_defaults: set[UUID] = field(default_factory=set)
 
     async def publish(self, items: list[OutgoingEvent]) -> None:
-        """Publish committed changes; a Redis failure is logged, never undoes the commit."""
+        """Publish committed changes. A Redis failure never undoes the commit and is never
+        silent: the publisher sends the affected tenants `resync` once Redis is back."""
         if not items:
             return
-        try:
-            await self.publisher.publish_many(items)
-        except Exception as exc:  # the state is committed; clients refetch on resync
-            EVENTS_PUBLISHED.labels("failed").inc(len(items))
-            log.error("event_publish_failed", count=len(items), error_type=type(exc).__name__)
-            return
-        EVENTS_PUBLISHED.labels("published").inc(len(items))
+        published = await self.publisher.publish_committed(items)
+        EVENTS_PUBLISHED.labels("published" if published else "failed").inc(len(items))

@@ -9,10 +9,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 import structlog
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,9 +21,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from contracts import tenant_events_key
+from events import EventsRedis
 from observability import metrics_response
 from rita_auth import EventsTokens, InvalidToken, JwtVerifier
+from servicekit import problem, set_service_state
 from sse_gateway import metrics
 from sse_gateway.auth import authenticate
 from sse_gateway.config import Settings
@@ -33,17 +35,32 @@ from sse_gateway.replay import catch_up, current_tail
 from sse_gateway.stream import first_chunk, serve
 
 log = structlog.get_logger(__name__)
+# What an unreachable Redis (or cluster, or a shard that does not confirm in time) raises.
+_REDIS_DOWN = (RedisError, RedisClusterException, OSError, TimeoutError)
 
 
-def problem(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> Response:
-    """RFC 9457 problem+json with a stable `code`."""
-    body = {"type": "about:blank", "title": code.replace("_", " "), "status": status}
-    return JSONResponse(
-        {**body, "detail": detail, "code": code},
-        status_code=status,
-        headers=headers,
-        media_type="application/problem+json",
+def _redis_clients(settings: Settings) -> tuple[EventsRedis, EventsRedis]:
+    """A client for commands (replay reads) and one for the subscription(s)."""
+    # Commands retry a broken connection (Redis restarted) before giving up.
+    retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=4)
+    retry_on = [RedisConnectionError, RedisTimeoutError]
+    if settings.redis_cluster:
+        # Any node's URL: the client discovers the others and routes each key to its shard.
+        commands = RedisCluster.from_url(
+            settings.redis_url, socket_connect_timeout=2, retry=retry, retry_on_error=retry_on
+        )
+        return commands, RedisCluster.from_url(settings.redis_url, socket_keepalive=True)
+    pool = aioredis.BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=64,
+        timeout=5,
+        socket_connect_timeout=2,
+        retry=retry,
+        retry_on_error=retry_on,
     )
+    # The subscription has its own client: pings spot a silent network failure.
+    pubsub = aioredis.from_url(settings.redis_url, health_check_interval=15, socket_keepalive=True)
+    return aioredis.Redis(connection_pool=pool), pubsub
 
 
 class Gateway:
@@ -52,47 +69,36 @@ class Gateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.verifier = JwtVerifier(
-            secret=settings.AUTH_JWT_SECRET,
-            jwks_url=settings.AUTH_JWKS_URL,
-            issuer=settings.AUTH_ISSUER,
-            audience=settings.AUTH_AUDIENCE,
+            secret=settings.auth_jwt_secret,
+            jwks_url=settings.auth_jwks_url,
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
         )
         self.events_tokens = EventsTokens(settings.events_token_key)
-        # Commands retry a broken pooled connection (Redis restarted) before giving up.
-        pool = aioredis.BlockingConnectionPool.from_url(
-            settings.REDIS_URL,
-            max_connections=64,
-            timeout=5,
-            socket_connect_timeout=2,
-            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=4),
-            retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        )
-        self.redis = aioredis.Redis(connection_pool=pool)
-        # The subscription has its own client: pings spot a silent network failure.
-        self.pubsub_redis = aioredis.from_url(
-            settings.REDIS_URL, health_check_interval=15, socket_keepalive=True
-        )
+        self.redis, self.pubsub_redis = _redis_clients(settings)
         self.hub = Hub(
             self.pubsub_redis,
-            prefix=settings.EVENTS_KEY_PREFIX,
-            queue_size=settings.GATEWAY_QUEUE_SIZE,
-            heartbeat_seconds=settings.GATEWAY_HEARTBEAT_SECONDS,
-            lifetime_seconds=settings.GATEWAY_MAX_LIFETIME_SECONDS,
-            lifetime_jitter=settings.GATEWAY_LIFETIME_JITTER,
-            send_timeout_seconds=settings.GATEWAY_SEND_TIMEOUT_SECONDS,
+            prefix=settings.events_key_prefix,
+            queue_size=settings.gateway_queue_size,
+            heartbeat_seconds=settings.gateway_heartbeat_seconds,
+            lifetime_seconds=settings.gateway_max_lifetime_seconds,
+            lifetime_jitter=settings.gateway_lifetime_jitter,
+            send_timeout_seconds=settings.gateway_send_timeout_seconds,
         )
-        self._head = retry_hint(settings.GATEWAY_RETRY_MS)
+        self._head = retry_hint(settings.gateway_retry_ms)
 
     def _unavailable(self, reason: str, detail: str) -> Response:
         metrics.REJECTED.labels(reason).inc()
-        retry_after = str(max(1, self.settings.GATEWAY_RETRY_MS // 1000))
-        return problem(503, reason, detail, {"Retry-After": retry_after})
+        retry_after = str(max(1, self.settings.gateway_retry_ms // 1000))
+        return problem(
+            503, reason, "Service unavailable", detail, headers={"Retry-After": retry_after}
+        )
 
     def _capacity_refusal(self) -> Response | None:
         """503 with Retry-After while draining, at the cap, or without Redis."""
         if self.hub.draining:
             return self._unavailable("shutting_down", "the gateway is shutting down")
-        if self.hub.count >= self.settings.GATEWAY_MAX_CONNECTIONS:
+        if self.hub.count >= self.settings.gateway_max_connections:
             return self._unavailable("too_many_connections", "connection limit reached")
         if not self.hub.connected:
             return self._unavailable("redis_unavailable", "the event source is unavailable")
@@ -107,18 +113,24 @@ class Gateway:
             principal = await authenticate(request, self.verifier, self.events_tokens)
         except InvalidToken as exc:
             metrics.REJECTED.labels("unauthorized").inc()
-            return problem(401, "unauthorized", str(exc), {"WWW-Authenticate": "Bearer"})
+            return problem(
+                401,
+                "unauthorized",
+                "Unauthorized",
+                str(exc),
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         tenant = str(principal.tenant_id)
         asked = request.query_params.get("tenant_id")
         if asked is not None and asked != tenant:
             metrics.REJECTED.labels("forbidden").inc()
-            return problem(403, "tenant_mismatch", "the token is for another tenant")
+            return problem(403, "tenant_mismatch", "Forbidden", "the token is for another tenant")
         raw = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
         try:
             last = parse_stream_id(raw) if raw else None
         except ValueError as exc:
             metrics.REJECTED.labels("bad_request").inc()
-            return problem(400, "invalid_last_event_id", str(exc))
+            return problem(400, "invalid_last_event_id", "Bad request", str(exc))
         return tenant, last
 
     async def events(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -137,13 +149,13 @@ class Gateway:
         if scope["method"] == "HEAD":
             await Response(media_type="text/event-stream")(scope, receive, send)
             return
-        key = tenant_events_key(tenant, self.settings.EVENTS_KEY_PREFIX)
+        key = self.hub.key(tenant)
         if last is None:
             # A first connect resumes from the tail as it was *before* subscribing: an event
             # published in between is then replayed, not mistaken for one already sent.
             try:
                 last = await current_tail(self.redis, key)
-            except RedisError:
+            except _REDIS_DOWN:
                 await self._unavailable("redis_unavailable", "the event source is unavailable")(
                     scope, receive, send
                 )
@@ -152,8 +164,9 @@ class Gateway:
         # de-duplicated against the catch-up by id, so the hand-off has no gap and no duplicate.
         sub = self.hub.subscribe(tenant)
         try:
+            await self.hub.listen_to(tenant)
             result = await catch_up(self.redis, key, last)
-        except RedisError:
+        except _REDIS_DOWN:
             self.hub.unsubscribe(sub)
             refusal = self._unavailable("redis_unavailable", "the event source is unavailable")
             await refusal(scope, receive, send)
@@ -163,10 +176,7 @@ class Gateway:
             raise
         first = first_chunk(sub, self._head, result)
         del result  # the catch-up frames: not kept for the connection's lifetime
-        prefix = self.settings.EVENTS_KEY_PREFIX
-        await serve(
-            receive, send, hub=self.hub, sub=sub, redis=self.redis, prefix=prefix, first=first
-        )
+        await serve(receive, send, hub=self.hub, sub=sub, redis=self.redis, first=first)
 
     async def healthz(self, _request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -186,11 +196,11 @@ class Gateway:
         self.hub.start()
         settings = self.settings
         gc_task = None
-        if settings.GATEWAY_GC_FREEZE_SECONDS > 0:
+        if settings.gateway_gc_freeze_seconds > 0:
             gc_task = asyncio.create_task(
-                run_gc_policy(settings.GATEWAY_GC_FREEZE_SECONDS, settings.GATEWAY_GC_FULL_SECONDS)
+                run_gc_policy(settings.gateway_gc_freeze_seconds, settings.gateway_gc_full_seconds)
             )
-        log.info("gateway_started", prefix=settings.EVENTS_KEY_PREFIX)
+        log.info("gateway_started", prefix=settings.events_key_prefix)
         try:
             yield
         finally:
@@ -230,5 +240,5 @@ def create_app(settings: Settings) -> tuple[GatewayApp, Gateway]:
         Route("/metrics", metrics_response, methods=["GET"]),
     ]
     rest = Starlette(routes=routes, lifespan=gateway.lifespan)
-    rest.state.gateway = gateway
+    set_service_state(rest, gateway)
     return GatewayApp(gateway, rest), gateway

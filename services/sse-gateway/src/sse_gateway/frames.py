@@ -8,7 +8,8 @@ from typing import Final
 
 from sse_starlette import ServerSentEvent
 
-from contracts import EventName, PublishedEvent, ReconnectEvent, ResyncEvent
+from contracts import EventName, ReconnectEvent, ResyncEvent
+from events import WireEvent
 
 StreamId = tuple[int, int]
 ZERO_ID: Final[StreamId] = (0, 0)
@@ -38,9 +39,9 @@ class Frame:
         self.payload = payload
 
     @classmethod
-    def from_event(cls, event: PublishedEvent) -> Frame:
-        data = json.dumps(event.data, separators=(",", ":"), default=str)
-        payload = ServerSentEvent(data, event=event.event.value, id=event.id).encode()
+    def from_event(cls, event: WireEvent) -> Frame:
+        # The row's JSON goes out as the publisher serialised it (the REST body's bytes).
+        payload = ServerSentEvent(event.data, event=event.event.value, id=event.id).encode()
         return cls(parse_stream_id(event.id), payload)
 
 

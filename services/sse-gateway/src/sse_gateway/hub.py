@@ -1,26 +1,28 @@
-"""One Redis pattern subscription for the whole process, fanned out to tenants' connections.
+"""Tenant → connections registry, fed by one listener for the whole process.
 
-The hub owns the only pub/sub connection. Each channel message is decoded and encoded as SSE
-once, then the same bytes are queued to every connection of that tenant. When the subscription
-drops, clients are kept; once it is back, every connection is told to `resume` (re-read its
-tenant's stream from its cursor), so nothing published during the outage is lost silently.
+The listener (`listeners.py`) owns the pub/sub connection(s): one pattern subscription on a
+single Redis, sharded per-tenant subscriptions on a Redis Cluster. Each channel message is
+decoded and encoded as SSE once, then the same bytes are queued to every connection of that
+tenant. When the subscription drops, clients are kept; once it is back, every connection is told
+to `resume` (re-read its tenant's stream from its cursor), so nothing published during the
+outage is lost silently.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterator
 from typing import Any
 
 import structlog
 from redis.asyncio import Redis
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+from redis.asyncio.cluster import RedisCluster
 
-from contracts import events_channel_pattern, tenant_from_key
-from events import decode_channel_message
+from contracts import tenant_events_key, tenant_from_key
+from events import read_channel_message
 from sse_gateway import metrics
-from sse_gateway.frames import RESUME, Control, Frame, reconnect_frame
+from sse_gateway.frames import RESUME, Frame, reconnect_frame
+from sse_gateway.listeners import make_listener
 from sse_gateway.subscriber import Subscriber
 from sse_gateway.ticker import Ticker
 
@@ -28,11 +30,11 @@ log = structlog.get_logger(__name__)
 
 
 class Hub:
-    """Tenant → connections registry fed by one PSUBSCRIBE."""
+    """Tenant → connections registry fed by the listener."""
 
     def __init__(
         self,
-        redis: Redis,
+        redis: Redis | RedisCluster,
         *,
         prefix: str,
         queue_size: int,
@@ -41,8 +43,9 @@ class Hub:
         lifetime_jitter: float,
         send_timeout_seconds: float,
     ) -> None:
-        self._redis = redis
         self._prefix = prefix
+        self._cluster = isinstance(redis, RedisCluster)
+        self._listener = make_listener(redis, prefix, self.dispatch, self._resume_all)
         self._queue_size = queue_size
         self._tenants: dict[str, set[Subscriber]] = {}
         self._ticker = Ticker(
@@ -53,9 +56,17 @@ class Hub:
             send_timeout=send_timeout_seconds,
         )
         self.count = 0
-        self.connected = False
         self.draining = False
         self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def connected(self) -> bool:
+        """True while live events flow (the subscription is confirmed)."""
+        return self._listener.connected
+
+    def key(self, tenant: str) -> str:
+        """The tenant's stream key (hash-tagged on a Redis Cluster)."""
+        return tenant_events_key(tenant, self._prefix, cluster=self._cluster)
 
     # -- connections -------------------------------------------------------------------------
     def subscribe(self, tenant: str) -> Subscriber:
@@ -67,6 +78,10 @@ class Hub:
         self._ticker.add(sub)
         return sub
 
+    async def listen_to(self, tenant: str) -> None:
+        """Return once the tenant's live events reach this process (call after `subscribe`)."""
+        await self._listener.listen_to(tenant)
+
     def unsubscribe(self, sub: Subscriber) -> None:
         """Forget a connection (idempotent)."""
         subs = self._tenants.get(sub.tenant)
@@ -75,6 +90,7 @@ class Hub:
         subs.discard(sub)
         if not subs:
             del self._tenants[sub.tenant]
+            self._listener.forget(sub.tenant)
         self.count -= 1
         metrics.OPEN_CONNECTIONS.dec()
         self._ticker.remove(sub)
@@ -85,10 +101,11 @@ class Hub:
         for subs in self._tenants.values():
             yield from subs
 
-    def _broadcast(self, item: Control) -> None:
+    def _resume_all(self) -> None:
+        log.info("clients_resume", connections=self.count)
         for subs in self._tenants.values():
             for sub in subs:
-                sub.control(item)
+                sub.control(RESUME)
 
     def drain(self) -> None:
         """Shutdown: refuse new connections and tell every client to reconnect elsewhere."""
@@ -100,7 +117,10 @@ class Hub:
 
     # -- background tasks --------------------------------------------------------------------
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._ticker.run())]
+        self._tasks = [
+            asyncio.create_task(self._listener.run()),
+            asyncio.create_task(self._ticker.run()),
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -108,55 +128,15 @@ class Hub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
 
-    async def _listen(self) -> None:
-        first = True
-        retrying = AsyncRetrying(
-            # Any failure (Redis gone, a bug in one message) must not end the only subscription.
-            retry=retry_if_exception_type(Exception),
-            wait=wait_exponential_jitter(multiplier=0.1, max=5.0, jitter=0.5),
-            before_sleep=lambda state: log.warning(
-                "redis_subscription_lost",
-                attempt=state.attempt_number,
-                error=type(state.outcome.exception()).__name__ if state.outcome else None,
-            ),
-        )
-        async for attempt in retrying:
-            with attempt:
-                await self._subscribe_and_dispatch(first)
-            first = False
-
-    async def _subscribe_and_dispatch(self, first: bool) -> None:
-        pubsub = self._redis.pubsub()
-        try:
-            await pubsub.psubscribe(events_channel_pattern(self._prefix))
-            while (await pubsub.get_message(timeout=10.0)) is None:
-                pass  # the psubscribe confirmation: from here on nothing is missed
-            self.connected = True
-            metrics.REDIS_CONNECTED.set(1)
-            if not first:
-                metrics.REDIS_RECONNECTS.inc()
-                log.info("redis_subscription_restored", connections=self.count)
-                self._broadcast(RESUME)
-            while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30.0)
-                if message is not None and message["type"] == "pmessage":
-                    self.dispatch(message)
-        finally:
-            self.connected = False
-            metrics.REDIS_CONNECTED.set(0)
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
-
-    def dispatch(self, message: dict[str, Any]) -> None:
+    def dispatch(self, channel: Any, data: Any) -> None:
         """Queue one channel message to its tenant's local connections."""
-        channel = message["channel"]
         channel = channel.decode() if isinstance(channel, bytes) else str(channel)
         tenant = tenant_from_key(channel, self._prefix)
         subs = self._tenants.get(tenant) if tenant is not None else None
         if not subs:
             return  # no client of this tenant here: skip even the decoding
         try:
-            frame = Frame.from_event(decode_channel_message(message["data"]))
+            frame = Frame.from_event(read_channel_message(data))
         except ValueError:
             log.warning("undecodable_event", channel=channel)
             return

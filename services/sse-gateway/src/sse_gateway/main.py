@@ -41,15 +41,15 @@ def build_server(settings: Settings, **overrides: object) -> GatewayServer:
     """A configured server (tests pass `host`/`port` or use `serve(sockets=...)`)."""
     app, gateway = create_app(settings)
     options: dict[str, Any] = {
-        "host": settings.HOST,
-        "port": settings.PORT,
+        "host": settings.host,
+        "port": settings.port,
         "loop": "uvloop",
         "http": "httptools",
         "lifespan": "on",
         "access_log": False,
         "log_config": None,
         "backlog": _BACKLOG,
-        "timeout_graceful_shutdown": int(settings.GATEWAY_SHUTDOWN_GRACE_SECONDS) or None,
+        "timeout_graceful_shutdown": int(settings.gateway_shutdown_grace_seconds) or None,
     }
     config = uvicorn.Config(app, **(options | overrides))
     return GatewayServer(config, gateway)
@@ -58,7 +58,7 @@ def build_server(settings: Settings, **overrides: object) -> GatewayServer:
 def main() -> None:
     """Start the gateway on `PORT` (default 8001)."""
     settings = load_settings()
-    configure_observability("sse-gateway", level=settings.LOG_LEVEL, fmt=settings.LOG_FORMAT)
+    configure_observability("sse-gateway", level=settings.log_level, fmt=settings.log_format)
     server = build_server(settings)
     # The GC policy (gcpolicy.py) then freezes what survives, every second, while serving.
     freeze_startup_objects()

@@ -19,10 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from events import decode_stream_entry
+from events import EventsRedis, read_stream_entry
 from sse_gateway import metrics
 from sse_gateway.frames import ZERO_ID, Frame, StreamId, format_stream_id, parse_stream_id
 
@@ -43,7 +42,7 @@ def _sid(value: object) -> StreamId:
     return parse_stream_id(value.decode() if isinstance(value, bytes) else str(value))
 
 
-async def _stream_info(redis: Redis, key: str) -> dict[str, Any] | None:
+async def _stream_info(redis: EventsRedis, key: str) -> dict[str, Any] | None:
     try:
         info: dict[str, Any] = await redis.xinfo_stream(key)
     except ResponseError as exc:
@@ -53,24 +52,24 @@ async def _stream_info(redis: Redis, key: str) -> dict[str, Any] | None:
     return info
 
 
-async def _entries_after(redis: Redis, key: str, after: StreamId) -> list[Frame]:
+async def _entries_after(redis: EventsRedis, key: str, after: StreamId) -> list[Frame]:
     frames: list[Frame] = []
     start = after
     while True:
         page = await redis.xrange(key, min=f"({format_stream_id(start)}", count=_PAGE) or []
-        frames.extend(Frame.from_event(decode_stream_entry(eid, f)) for eid, f in page)
+        frames.extend(Frame.from_event(read_stream_entry(eid, f)) for eid, f in page)
         if len(page) < _PAGE:
             return frames
         start = frames[-1].id
 
 
-async def current_tail(redis: Redis, key: str) -> StreamId:
+async def current_tail(redis: EventsRedis, key: str) -> StreamId:
     """The stream's last id now (`0-0` when there is no stream yet)."""
     info = await _stream_info(redis, key)
     return _sid(info["last-generated-id"]) if info else ZERO_ID
 
 
-async def catch_up(redis: Redis, key: str, last: StreamId | None) -> CatchUp:
+async def catch_up(redis: EventsRedis, key: str, last: StreamId | None) -> CatchUp:
     """Decide and fetch the catch-up for a client whose last seen id is `last`."""
     info = await _stream_info(redis, key)
     tail = _sid(info["last-generated-id"]) if info else ZERO_ID

@@ -13,11 +13,10 @@ import asyncio
 from typing import Final
 
 import structlog
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from starlette.types import Message, Receive, Send
 
-from contracts import tenant_events_key
+from events import EventsRedis
 from sse_gateway import metrics
 from sse_gateway.frames import Control, Frame, reconnect_frame, resync_payload
 from sse_gateway.hub import Hub
@@ -56,11 +55,11 @@ def first_chunk(sub: Subscriber, head: bytes, result: CatchUp) -> bytes:
     return head + b"".join(_catch_up_bytes(sub, result))
 
 
-async def _resume(sub: Subscriber, redis: Redis, prefix: str) -> list[bytes]:
+async def _resume(sub: Subscriber, redis: EventsRedis, key: str) -> list[bytes]:
     """After a Redis outage: re-read the tenant's stream from the cursor."""
     try:
-        result = await catch_up(redis, tenant_events_key(sub.tenant, prefix), sub.cursor)
-    except RedisError as exc:
+        result = await catch_up(redis, key, sub.cursor)
+    except (RedisError, RedisClusterException, OSError) as exc:
         # Cannot tell what was missed: make the client come back (and replay) later.
         log.warning("resume_failed", tenant=sub.tenant, error=type(exc).__name__)
         sub.close(reconnect_frame("redis_unavailable"))
@@ -69,7 +68,7 @@ async def _resume(sub: Subscriber, redis: Redis, prefix: str) -> list[bytes]:
 
 
 async def _render(
-    sub: Subscriber, redis: Redis, prefix: str, items: list[Item]
+    sub: Subscriber, redis: EventsRedis, key: str, items: list[Item]
 ) -> tuple[bytes, bool]:
     """The bytes for a batch of queued items, and whether the stream ends after them."""
     out: list[bytes] = []
@@ -90,7 +89,7 @@ async def _render(
             final = True
             break
         else:  # resume after a Redis outage
-            out.extend(await _resume(sub, redis, prefix))
+            out.extend(await _resume(sub, redis, key))
     metrics.EVENTS_DELIVERED.inc(delivered)
     return b"".join(out), final
 
@@ -117,19 +116,19 @@ async def serve(
     *,
     hub: Hub,
     sub: Subscriber,
-    redis: Redis,
-    prefix: str,
+    redis: EventsRedis,
     first: bytes,
 ) -> None:
     """Stream to one client until its subscriber ends; always unregisters it."""
     sub.task = asyncio.current_task()
     watcher = asyncio.ensure_future(_watch_disconnect(sub, receive))
+    key = hub.key(sub.tenant)
     try:
         await send(START)
         await _write(sub, send, first)
         final = False
         while not final:
-            chunk, final = await _render(sub, redis, prefix, await sub.take())
+            chunk, final = await _render(sub, redis, key, await sub.take())
             if chunk:
                 await _write(sub, send, chunk)
         await send(END)

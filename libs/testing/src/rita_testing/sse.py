@@ -1,44 +1,25 @@
-"""Test support (used by this service's tests and usable by e2e): a raw SSE client, a gateway
-on a real uvicorn server in the current loop, tokens signed with a test secret."""
+"""A raw HTTP/1.1 Server-Sent Events client for tests, and a server under test to open it on.
+
+The client is one socket and httptools' parser: it records the status, headers, every event
+(`event`, `id`, `data`), comments (`: ping`) and the `retry:` hint exactly as sent, so tests can
+assert on the bytes a browser's `EventSource` would see. `rcvbuf` shrinks the socket's receive
+buffer to make a client that stops reading fill up quickly (slow-client tests).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import socket
-import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httptools
 
-from contracts import Principal, Role
-from rita_auth import EventsTokens, issue_token
-from sse_gateway.app import Gateway
-from sse_gateway.config import Settings
-from sse_gateway.main import GatewayServer, build_server
+from rita_testing.helpers import eventually
 
-SECRET = "test-secret-for-the-sse-gateway-0123456789"  # noqa: S105 - tests only
-
-
-def api_token(tenant: uuid.UUID, *, ttl: int = 300, audience: str | None = None) -> str:
-    principal = Principal(sub=f"user-{tenant.hex[:6]}", tenant_id=tenant, role=Role.ADMIN)
-    return issue_token(SECRET, principal, ttl_seconds=ttl, audience=audience)
-
-
-def events_token(tenant: uuid.UUID, *, ttl: int = 120, secret: str = SECRET) -> str:
-    principal = Principal(sub=f"user-{tenant.hex[:6]}", tenant_id=tenant, role=Role.ADMIN)
-    return EventsTokens(secret).issue(principal, ttl_seconds=ttl)
-
-
-async def eventually(check: Callable[[], bool], within: float = 10.0) -> None:
-    """Poll `check` until true or fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.02)
+AppT = TypeVar("AppT")
 
 
 @dataclass
@@ -50,7 +31,7 @@ class SseEvent:
 
 @dataclass
 class SseClient:
-    """A raw HTTP/1.1 SSE client (one socket, httptools parser) that records what it reads."""
+    """One SSE connection that records what it reads (start it with `start()`)."""
 
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
@@ -71,6 +52,7 @@ class SseClient:
     async def open(
         cls, port: int, path: str, headers: dict[str, str] | None = None, *, rcvbuf: int = 0
     ) -> SseClient:
+        """Connect to 127.0.0.1:`port` and send `GET path` (the response is read after `start`)."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -86,6 +68,7 @@ class SseClient:
         return client
 
     def start(self) -> SseClient:
+        """Read the response in the background."""
         self._task = asyncio.create_task(self._read())
         return self
 
@@ -135,16 +118,18 @@ class SseClient:
             self.events.append(SseEvent(event, sid, "\n".join(fields["data"])))
 
     def data_events(self) -> list[SseEvent]:
+        """The events that carry a row (not `resync` or `reconnect`)."""
         return [e for e in self.events if e.event not in {"resync", "reconnect"}]
 
     def ids(self) -> list[str]:
+        """The ids of the data events, in the order received."""
         return [e.id for e in self.data_events() if e.id is not None]
 
     def named(self, name: str) -> list[SseEvent]:
         return [e for e in self.events if e.event == name]
 
     async def wait_headers(self, within: float = 10.0) -> SseClient:
-        await eventually(lambda: self.headers_done or self.eof, within)
+        await eventually(lambda: self.headers_done or self.eof, within, what="response headers")
         return self
 
     async def close(self) -> None:
@@ -156,11 +141,13 @@ class SseClient:
 
 
 @dataclass
-class RunningGateway:
-    server: GatewayServer
-    gateway: Gateway
+class SseServer(Generic[AppT]):
+    """A server under test on a loopback port: `connect` opens an SSE client as a tenant."""
+
+    app: AppT
     port: int
-    task: asyncio.Task[None]
+    bearer: Callable[[uuid.UUID], str]  # an API token for a tenant
+    stopper: Callable[[], Awaitable[None]] | None = None  # stops the server (once)
     clients: list[SseClient] = field(default_factory=list)
 
     async def connect(
@@ -172,14 +159,16 @@ class RunningGateway:
         headers: dict[str, str] | None = None,
         rcvbuf: int = 0,
         wait: bool = True,
+        path: str = "/events",
     ) -> SseClient:
+        """Open `path` with a Bearer token for `tenant` (or `token`); wait for the headers."""
         all_headers = dict(headers or {})
         if token is None and tenant is not None:
-            token = api_token(tenant)
+            token = self.bearer(tenant)
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
-        path = "/events" + (f"?{query}" if query else "")
-        client = await SseClient.open(self.port, path, all_headers, rcvbuf=rcvbuf)
+        target = path + (f"?{query}" if query else "")
+        client = await SseClient.open(self.port, target, all_headers, rcvbuf=rcvbuf)
         self.clients.append(client)
         if wait:
             client.start()
@@ -187,20 +176,10 @@ class RunningGateway:
         return client
 
     async def stop(self) -> None:
+        """Close the clients, then stop the server (idempotent)."""
         for client in self.clients:
             await client.close()
-        self.server.should_exit = True
-        await asyncio.wait_for(self.task, 20)
-
-
-async def run_gateway(settings: Settings) -> RunningGateway:
-    """Serve `settings` on a free 127.0.0.1 port in this loop; returns once Redis is subscribed."""
-    server = build_server(settings, host="127.0.0.1", port=0)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    await eventually(lambda: server.started or task.done())
-    gateway = server.gateway
-    await eventually(lambda: gateway.hub.connected)
-    return RunningGateway(server, gateway, port, task)
+        self.clients.clear()
+        stopper, self.stopper = self.stopper, None
+        if stopper is not None:
+            await stopper()
