@@ -18,7 +18,7 @@ from contracts import (
 )
 
 TOKEN = "fake-token-for-tests-0123456789"
-TENANT, CONNECTION, RUN = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+TENANT, CONNECTION, RUN, VERIFICATION = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
@@ -32,6 +32,7 @@ def _verify() -> VerifyCredentialsWebhook:
         credentials=JiraItsmCredentials(email="user@company.com", api_token=TOKEN),  # type: ignore[arg-type]
         settings={"base_url": "https://company.atlassian.net", "email": "user@company.com"},
         timestamp=NOW,
+        verification_id=VERIFICATION,
     )
 
 
@@ -48,6 +49,7 @@ def test_verify_wire_body_has_exactly_the_contract_fields_and_the_token() -> Non
         "credentials": {"email": "user@company.com", "api_token": TOKEN},
         "settings": {"base_url": "https://company.atlassian.net", "email": "user@company.com"},
         "timestamp": "2026-11-28T12:00:00Z",
+        "verification_id": str(VERIFICATION),
     }
 
 
