@@ -53,15 +53,15 @@ class JwtVerifier:
         self._audience = audience
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=600) if jwks_url else None
 
-    def verify(self, token: str, *, audience: str | None = None) -> Principal:
-        """Verify a token for `audience` (default: the configured API audience, if any)."""
-        expected_audience = audience or self._audience
+    def verify(self, token: str) -> Principal:
+        """Verify an API token (audience: `AUTH_AUDIENCE` if configured, else none at all)."""
+        expected_audience = self._audience
         try:
             header = jwt.get_unverified_header(token)
             algorithm = str(header.get("alg", ""))
             if algorithm == "HS256" and self._secret:
                 key: Any = self._secret
-                issuer = None if audience else self._issuer
+                issuer = self._issuer
             elif algorithm in _ASYMMETRIC and self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key
                 issuer = self._issuer
@@ -81,7 +81,7 @@ class JwtVerifier:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(token_error_reason(exc)) from None
-        if expected_audience is None and "aud" in claims and audience is None:
+        if expected_audience is None and "aud" in claims:
             # A token minted for another audience (an events token) is not an API token.
             raise InvalidToken("token audience not accepted here")
         try:
@@ -89,11 +89,11 @@ class JwtVerifier:
         except ValidationError:
             raise InvalidToken("token lacks the tenant_id, sub or role claims") from None
 
-    async def verify_async(self, token: str, *, audience: str | None = None) -> Principal:
+    async def verify_async(self, token: str) -> Principal:
         """`verify` off the event loop when a JWKS fetch may be needed."""
         if self._jwks is None:
-            return self.verify(token, audience=audience)
-        return await asyncio.to_thread(self.verify, token, audience=audience)
+            return self.verify(token)
+        return await asyncio.to_thread(self.verify, token)
 
 
 def token_error_reason(exc: jwt.PyJWTError) -> str:
