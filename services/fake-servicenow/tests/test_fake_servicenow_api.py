@@ -146,6 +146,8 @@ async def test_display_values(client: httpx.AsyncClient, snow: RunningFakeServic
         ),
         ("state=1^NQpriority=1", lambda r: r["state"] == "1" or r["priority"] == "1"),
         ("assigned_toISEMPTY", lambda r: r["assigned_to"] == ""),
+        ("resolved_at<2026-09-01", lambda r: "" < r["resolved_at"] < "2026-09-01"),
+        ("priority>=3^impact<=2", lambda r: int(r["priority"]) >= 3 and int(r["impact"]) <= 2),
         ("short_descriptionLIKEvpn", lambda r: "vpn" in r["short_description"].lower()),
         (
             "sys_updated_on>=javascript:gs.dateGenerate('2026-06-01','12:00:00')",

@@ -16,6 +16,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fake_servicenow.tables import COLUMNS, Column
 
@@ -49,6 +50,11 @@ class Path:
         """The terminal column."""
         return self.columns[-1]
 
+    @property
+    def dotted(self) -> str:
+        """The path as written: `assignment_group.name`."""
+        return ".".join(column.name for column in self.columns)
+
     def value(self, record: Record, lookup: Lookup) -> str:
         """The raw value at the end of the path ("" when a reference on the way is empty)."""
         current: Record | None = record
@@ -56,6 +62,13 @@ class Path:
             sys_id = current.get(column.name, "") if current else ""
             current = lookup(column.reference, sys_id) if sys_id else None
         return current.get(self.column.name, "") if current else ""
+
+    def getter(self, lookup: Lookup) -> Callable[[Record], str]:
+        """`value` as a function of the record; a plain field is one dict lookup (hot path)."""
+        if len(self.columns) == 1:
+            name = self.column.name
+            return lambda record: record.get(name, "")
+        return lambda record: self.value(record, lookup)
 
 
 def resolve_path(table: str, dotted: str) -> Path | None:
@@ -88,6 +101,20 @@ def sort_key(column: Column, raw: str) -> tuple[int, int | str]:
     return (1, raw)
 
 
+def is_numeric(column: Column) -> bool:
+    """Whether values compare as numbers (otherwise as strings: times sort as text)."""
+    return column.kind in ("integer", "choice")
+
+
+def record_key(path: Path, lookup: Lookup) -> Callable[[Record], Any]:
+    """The sort key of a path's value for every record."""
+    value = path.getter(lookup)
+    if is_numeric(path.column):
+        column = path.column
+        return lambda record: sort_key(column, value(record))
+    return value
+
+
 def _condition(  # noqa: PLR0911, PLR0912 - one branch per operator
     table: str, text: str, lookup: Lookup
 ) -> Callable[[Record], bool]:
@@ -102,8 +129,7 @@ def _condition(  # noqa: PLR0911, PLR0912 - one branch per operator
     if column.kind == "datetime" and op in ("=", "!=", *_ORDERED):
         raw_value = _date(raw_value) if raw_value else raw_value
 
-    def value(record: Record) -> str:
-        return path.value(record, lookup)
+    value = path.getter(lookup)
 
     if op == "ISEMPTY":
         return lambda record: value(record) == ""
@@ -125,6 +151,29 @@ def _condition(  # noqa: PLR0911, PLR0912 - one branch per operator
         return lambda record: value(record).lower().endswith(lowered)
     if column.kind == "boolean":
         raw_value = raw_value.lower()
+    if not is_numeric(column) and len(path.columns) == 1:
+        # The hot path (a keyset page scans the table): one dict lookup, no helper call.
+        name = column.name
+        if op == "=":
+            return lambda record: record.get(name, "") == raw_value
+        if op == "!=":
+            return lambda record: record.get(name, "") != raw_value
+        if op == ">":
+            return lambda record: record.get(name, "") > raw_value
+        if op == ">=":
+            return lambda record: record.get(name, "") >= raw_value
+        # "" sorts first: an empty value never satisfies an ordering comparison.
+        if op == "<":
+            return lambda record: "" < record.get(name, "") < raw_value
+        return lambda record: "" < record.get(name, "") <= raw_value
+    if not is_numeric(column):
+        # Strings (times included, in their sortable format) compare as they are.
+        if op == "=":
+            return lambda record: value(record) == raw_value
+        if op == "!=":
+            return lambda record: value(record) != raw_value
+        compare_text = _ORDERED[op]
+        return lambda record: (found := value(record)) != "" and compare_text(found, raw_value)
     bound = sort_key(column, raw_value)
     if op == "=":
         return lambda record: sort_key(column, value(record)) == bound
@@ -143,14 +192,39 @@ class Query:
     order: tuple[tuple[Path, bool], ...]  # (field, descending)
     canonical: str
 
+    @property
+    def order_key(self) -> tuple[tuple[str, bool], ...]:
+        """The ORDERBY clauses, for caching the ordered table."""
+        return tuple((path.dotted, descending) for path, descending in self.order)
+
+    @property
+    def predicate(self) -> Callable[[Record], bool]:
+        """The whole condition as one function (closures, not generators: it runs per record)."""
+        return _any([_all([_any(list(term)) for term in group]) for group in self.groups])
+
     def matches(self, record: Record) -> bool:
         """Whether the record satisfies the query (no condition: every record)."""
-        if not self.groups:
-            return True
-        return any(
-            all(any(condition(record) for condition in term) for term in group)
-            for group in self.groups
-        )
+        return self.predicate(record)
+
+
+def _all(parts: list[Callable[[Record], bool]]) -> Callable[[Record], bool]:
+    if not parts:
+        return lambda _record: True
+    first, *rest = parts
+    if not rest:
+        return first
+    others = _all(rest)
+    return lambda record: first(record) and others(record)
+
+
+def _any(parts: list[Callable[[Record], bool]]) -> Callable[[Record], bool]:
+    if not parts:
+        return lambda _record: True  # no condition at all: every record
+    first, *rest = parts
+    if not rest:
+        return first
+    others = _any(rest)
+    return lambda record: first(record) or others(record)
 
 
 def parse(table: str, text: str, lookup: Lookup) -> Query:

@@ -12,7 +12,7 @@ from emulator.limits import Decision
 from emulator.seeding import SiteClock, anchor, seeded, stable_hex
 from fake_servicenow.config import FakeServiceNowSettings
 from fake_servicenow.dataset import Dataset, Record, generate, snow_time
-from fake_servicenow.query import Path, Query, sort_key
+from fake_servicenow.query import Query, record_key
 
 _CACHE_SIZE = 64
 RATE_RULE = stable_hex("sys_rate_limit_rules", "fake-servicenow")
@@ -60,6 +60,7 @@ class FakeServiceNowState:
         # Bumped by every change to a record: cached results of older versions are stale.
         self.version = 0
         self._cache: OrderedDict[tuple[str, str, int], list[Record]] = OrderedDict()
+        self._order_cache: OrderedDict[tuple[str, str, int], list[Record]] = OrderedDict()
 
     def describe(self) -> dict[str, Any]:
         """The data set's identity for `GET /_admin/config`."""
@@ -82,20 +83,35 @@ class FakeServiceNowState:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        found = [record for record in self.dataset.tables[table] if query.matches(record)]
-        if query.order:
-            # Stable sorts from the least significant key; the sys_id breaks every tie.
-            found.sort(key=lambda record: record["sys_id"])
-            for path, descending in reversed(query.order):
-                found.sort(key=self._sort_key(path), reverse=descending)
-        self._cache[key] = found
-        if len(self._cache) > _CACHE_SIZE:
-            self._cache.popitem(last=False)
+        matches = query.predicate
+        found = [record for record in self._ordered(table, query) if matches(record)]
+        self._remember(self._cache, key, found)
         return found
 
-    def _sort_key(self, path: Path) -> Callable[[Record], tuple[int, int | str]]:
-        column = path.column
-        return lambda record: sort_key(column, path.value(record, self.lookup))
+    def _ordered(self, table: str, query: Query) -> list[Record]:
+        """The whole table in the query's order, cached: a keyset query changes its conditions
+        on every page but keeps its order, so each page is one filtering pass."""
+        if not query.order:
+            return self.dataset.tables[table]
+        key = (table, repr(query.order_key), self.version)
+        ordered = self._order_cache.get(key)
+        if ordered is None:
+            # Stable sorts from the least significant key; the sys_id breaks every tie.
+            ordered = sorted(self.dataset.tables[table], key=lambda record: record["sys_id"])
+            for path, descending in reversed(query.order):
+                ordered.sort(key=record_key(path, self.lookup), reverse=descending)
+            self._remember(self._order_cache, key, ordered)
+        return ordered
+
+    @staticmethod
+    def _remember(
+        cache: OrderedDict[tuple[str, str, int], list[Record]],
+        key: tuple[str, str, int],
+        value: list[Record],
+    ) -> None:
+        cache[key] = value
+        if len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
 
     def churn(self, count: int) -> list[Record]:
         """Update `count` incidents now (seeded choice): sys_updated_on becomes the site's now."""
