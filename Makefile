@@ -46,7 +46,7 @@ lint: install ## ruff (format check + lint) and mypy strict on every package
 	done
 	@if ls tests/*/*.py >/dev/null 2>&1; then echo "mypy tests"; $(UV) run mypy tests; fi
 	@if [ -f web/package.json ]; then echo "web: eslint + tsc"; (cd web && npm run lint); fi
-	@if [ -d bench ] && ls bench/*.py >/dev/null 2>&1; then $(UV) run mypy bench; fi
+	@if [ -d bench ] && ls bench/*.py >/dev/null 2>&1; then MYPYPATH=bench $(UV) run mypy bench; fi
 
 .PHONY: fmt
 fmt: install ## Format and autofix with ruff

@@ -25,9 +25,7 @@ at a time. `RESULT jira_import_vs_airbyte` = itsm-sync's issues/s over Airbyte's
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import itertools
 import json
 import os
 import ssl
@@ -35,25 +33,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aio_pika
-import asyncpg
 import httpx
+from itsm_sync_bench import ImportRun, import_through_itsm_sync
 
-from contracts import SyncTicketsWebhook, VerifyCredentialsWebhook
 from emulator.process import EmulatorProcess, emulator_process, isolated_command
-from itsm_sync.app import create_app
-from itsm_sync.config import Settings
 from itsm_sync.connectors.jira import TICKET_FIELDS, import_jql
-from itsm_sync.migrate import migrate
-from itsm_sync.service import Service
 from observability import configure_logging
-from rita_testing.webhooks import signed_headers
 
 ISSUES = int(os.environ.get("BENCH_JIRA_ISSUES", "10000"))
 DAYS = 90
@@ -64,9 +54,6 @@ IMPORT_ACCOUNT = ("import@example.com", "bench-import-token")
 AIRBYTE_ACCOUNT = ("airbyte@example.com", "bench-airbyte-token")
 AIRBYTE = "airbyte-source-jira==4.0.0"
 AIRBYTE_CLIENT = Path(__file__).parent / "clients" / "airbyte_source_jira.py"
-WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"bench-jira-import-webhook-secret").decode()
-SERVER_URL = os.environ.get("DATABASE_URL", "postgresql+asyncpg://root@127.0.0.1:5432/rita")
-RABBITMQ_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
 @contextlib.asynccontextmanager
@@ -118,121 +105,17 @@ async def baseline(base_url: str) -> tuple[float, int]:
     return seen / elapsed, throttled
 
 
-@contextlib.asynccontextmanager
-async def scratch_database() -> AsyncIterator[str]:
-    """A new, migrated itsm-sync database, dropped afterwards."""
-    name = f"bench_itsm_sync_{uuid.uuid4().hex[:10]}"
-    head, _, _ = SERVER_URL.rpartition("/")
-    admin = head.replace("postgresql+asyncpg://", "postgresql://") + "/postgres"
-    conn = await asyncpg.connect(admin)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{head}/{name}"
-    try:
-        await asyncio.to_thread(migrate, url)
-        yield url
-    finally:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.close()
-
-
-@contextlib.asynccontextmanager
-async def status_queue() -> AsyncIterator[tuple[str, asyncio.Queue[dict[str, Any]]]]:
-    """A fresh durable queue and the messages read from it; deleted afterwards."""
-    name = f"bench.jira_import.{uuid.uuid4().hex[:8]}"
-    received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    connection = await aio_pika.connect(RABBITMQ_URL)
-    try:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(name, durable=True)
-
-        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            async with message.process():
-                received.put_nowait(json.loads(message.body))
-
-        tag = await queue.consume(on_message)
-        yield name, received
-        await queue.cancel(tag)
-        await queue.delete(if_unused=False, if_empty=False)
-    finally:
-        await connection.close()
-
-
-async def wait_for(
-    received: asyncio.Queue[dict[str, Any]], done: set[str], kind: str
-) -> dict[str, Any]:
-    """The first message of `kind` whose status is in `done`."""
-    while True:
-        message = await asyncio.wait_for(received.get(), timeout=300)
-        if message["type"] == kind and message["status"] in done:
-            return message
-
-
-async def post(http: httpx.AsyncClient, body: bytes) -> None:
-    response = await http.post(
-        "/webhook", content=body, headers=signed_headers(body, WEBHOOK_SECRET)
+async def itsm_sync_import(base_url: str) -> ImportRun:
+    """The import through itsm-sync (verify, then one run), measured as the console sees it."""
+    email, token = IMPORT_ACCOUNT
+    return await import_through_itsm_sync(
+        connection_type="jira_itsm",
+        credentials={"email": email, "api_token": token},
+        settings={"base_url": base_url, "email": email},
+        allowed_host=base_url.removeprefix("http://"),
+        time_range_days=DAYS,
+        page_size=PAGE_SIZE,
     )
-    response.raise_for_status()
-
-
-async def itsm_sync_import(base_url: str) -> tuple[float, dict[str, Any], int, float]:
-    """The import through itsm-sync; (issues/s, final message, running messages, max gap s)."""
-    async with scratch_database() as database_url, status_queue() as (queue, received):
-        settings = Settings.model_validate(
-            {
-                "itsm_sync_database_url": database_url,
-                "rabbitmq_url": RABBITMQ_URL,
-                "status_queue": queue,
-                "sync_webhook_secret": WEBHOOK_SECRET,
-                "itsm_sync_encryption_key": base64.b64encode(os.urandom(32)).decode(),
-                "jira_allowed_private_hosts": base_url.removeprefix("http://"),
-                "itsm_sync_page_size": PAGE_SIZE,
-            }
-        )
-        service = Service(settings)
-        await service.start(resume=False)
-        try:
-            transport = httpx.ASGITransport(app=create_app(settings, service))
-            async with httpx.AsyncClient(transport=transport, base_url="http://itsm-sync") as http:
-                ids = {
-                    "tenant_id": str(uuid.uuid4()),
-                    "connection_id": str(uuid.uuid4()),
-                    "user_id": "bench",
-                    "connection_type": "jira_itsm",
-                }
-                email, token = IMPORT_ACCOUNT
-                verify = VerifyCredentialsWebhook.model_validate(
-                    {
-                        **ids,
-                        "credentials": {"email": email, "api_token": token},
-                        "settings": {"base_url": base_url, "email": email},
-                    }
-                )
-                await post(http, verify.to_wire())
-                verified = await wait_for(received, {"success", "failed"}, "verification")
-                assert verified["status"] == "success", verified
-                await asyncio.sleep(1.0)  # let the account's bucket refill, as for the baseline
-                run_id = uuid.uuid4()
-                sync = SyncTicketsWebhook.model_validate(
-                    {**ids, "ingestion_run_id": run_id, "settings": {"time_range_days": DAYS}}
-                )
-                started = time.perf_counter()
-                await post(http, sync.to_wire())
-                running = 0
-                stamps: list[datetime] = []
-                while True:
-                    message = await wait_for(
-                        received, {"running", "completed", "failed"}, "ticket_ingestion"
-                    )
-                    stamps.append(datetime.fromisoformat(message["timestamp"]))
-                    if message["status"] == "running":
-                        running += 1
-                        continue
-                    break
-                elapsed = time.perf_counter() - started
-        finally:
-            await service.stop()
-    max_gap = max(((b - a).total_seconds() for a, b in itertools.pairwise(stamps)), default=0.0)
-    return message.get("records_processed", 0) / elapsed, message, running, max_gap
 
 
 async def airbyte_import() -> tuple[float, int, int]:
@@ -302,8 +185,9 @@ async def main() -> None:
         ceiling, baseline_429 = await baseline(base_url)
         await asyncio.sleep(1.0)
         middle = await rate_limited(base_url)
-        value, final, running, max_gap = await itsm_sync_import(base_url)
+        run = await itsm_sync_import(base_url)
         import_429 = await rate_limited(base_url) - middle
+    value, final, running, max_gap = run.rate, run.final, run.running, run.max_gap
     print(
         f"jira_import: {ISSUES} issues over {DAYS} days, burst limit {RATE_LIMIT} req/s, "
         f"pages of {PAGE_SIZE}"

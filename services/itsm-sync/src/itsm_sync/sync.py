@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from datetime import timedelta
 
 import structlog
 
@@ -35,6 +36,11 @@ from itsm_sync.runstate import RunStatus
 
 log = structlog.get_logger(__name__)
 
+# A ticket can be read twice in one run only if it changed after the run started (it moved
+# forward in the import order) or if the run read again from the start. This margin covers
+# clocks that disagree between us and the ITSM system.
+CLOCK_MARGIN = timedelta(minutes=10)
+
 
 def verify_again(name: str) -> str:
     """The text of a run without usable stored credentials."""
@@ -57,6 +63,7 @@ class SyncJob:
         self._deps = deps
         self._run = run
         self._cancelled = cancelled
+        self._read_again = False  # the run restarted from the start: every ticket may repeat
         self._progress = Progress(
             deps.publisher,
             tenant_id=run.tenant_id,
@@ -149,6 +156,7 @@ class SyncJob:
             # run are upserted and not counted again, so the counters stay true.
             log.info("sync_checkpoint_expired", ingestion_run_id=str(run_id))
             await self._deps.store.move_run(run_id, RunStatus.RUNNING, cursor=None, pages_done=0)
+            self._read_again = True
             page = await self._fetch(importer, None)
         while True:
             if self._cancelled.is_set():
@@ -186,8 +194,16 @@ class SyncJob:
             }
             for ticket in page.tickets
         ]
+        since = run.created_at - CLOCK_MARGIN
+        recheck = [
+            ticket["external_id"]
+            for ticket in page.tickets
+            if self._read_again
+            or ticket["source_updated"] is None
+            or ticket["source_updated"] >= since
+        ]
         stored = await self._deps.store.save_page(
-            run.ingestion_run_id, rows, cursor=page.cursor, failed=page.failed
+            run.ingestion_run_id, rows, cursor=page.cursor, failed=page.failed, recheck=recheck
         )
         if stored is not None:
             TICKETS.inc(len(rows))

@@ -129,16 +129,19 @@ class Store:
         *,
         cursor: str | None,
         failed: int,
+        recheck: Sequence[str] = (),
     ) -> SyncRun | None:
         """Upsert a page of tickets and advance the checkpoint, atomically.
 
         `records_processed` grows by the tickets this run had not stored yet, so a ticket read
         twice (updated during the import, or a page read again after a restart) counts once.
+        Only the ids in `recheck` (those the caller knows may have been read before) are looked
+        up: one query fewer per page on the common path.
         Returns the updated run, or None (nothing written) if the run is no longer running,
         e.g. cancelled meanwhile.
         """
         async with self._sessions.begin() as session:
-            seen = await self._stored_by_run(session, run_id, tickets)
+            seen = await self._stored_by_run(session, run_id, tickets, recheck)
             advanced = (
                 await session.execute(
                     update(SyncRun)
@@ -163,10 +166,13 @@ class Store:
 
     @staticmethod
     async def _stored_by_run(
-        session: AsyncSession, run_id: uuid.UUID, tickets: Sequence[dict[str, Any]]
+        session: AsyncSession,
+        run_id: uuid.UUID,
+        tickets: Sequence[dict[str, Any]],
+        recheck: Sequence[str],
     ) -> int:
-        """How many of `tickets` this run has stored already (one primary-key lookup each)."""
-        if not tickets:
+        """How many of `recheck` this run has stored already (one primary-key lookup each)."""
+        if not tickets or not recheck:
             return 0
         first = tickets[0]
         result = await session.execute(
@@ -175,7 +181,7 @@ class Store:
             .where(
                 Ticket.tenant_id == first["tenant_id"],
                 Ticket.connection_id == first["connection_id"],
-                Ticket.external_id.in_([ticket["external_id"] for ticket in tickets]),
+                Ticket.external_id.in_(list(recheck)),
                 Ticket.ingestion_run_id == run_id,
             )
         )
