@@ -52,9 +52,6 @@ class Settings(ServiceSettings):
     outbox_backoff_max: float = Field(default=300, gt=0)
     reaper_interval: float = Field(default=60, gt=0)
     db_pool_size: int = Field(default=10, ge=1)
-    # Raw asyncpg connections of the list endpoint. Each serves about 1/latency reads a second
-    # (~10,000 on a local server); identical reads queued behind them share one execution.
-    db_read_pool_size: int = Field(default=4, ge=1)
 
     @model_validator(mode="after")
     def _auth_configured(self) -> Self:

@@ -19,11 +19,6 @@ WEBHOOK_DELIVERIES = Counter(
 )
 OUTBOX_DEPTH = Gauge("connections_api_outbox_pending", "Webhooks waiting in the outbox")
 ACTIVE_RUNS = Gauge("connections_api_active_runs", "Ingestion runs pending or running")
-READS = Counter(
-    "connections_api_read_statements_total",
-    "Hot-path reads (the connections list): executed, or shared with an identical waiting read",
-    ["mode"],
-)
 EVENTS_PUBLISHED = Counter(
     "connections_api_events_published_total", "Events published to Redis", ["outcome"]
 )

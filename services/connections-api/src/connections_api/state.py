@@ -10,8 +10,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connections_api.config import Settings
+from connections_api.list_fast_path import ConnectionLister
 from connections_api.metrics import EVENTS_PUBLISHED
-from connections_api.readpool import ReadPool
 from connections_api.tokens import CachingVerifier
 from connections_api.webhooks import WebhookSender
 from events import EventPublisher, EventsRedis, OutgoingEvent
@@ -26,7 +26,7 @@ class AppState:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
-    read_pool: ReadPool  # raw asyncpg for the hot list path
+    lister: ConnectionLister  # the list's fast path, on the same engine
     redis: EventsRedis
     http: httpx.AsyncClient
     publisher: EventPublisher
