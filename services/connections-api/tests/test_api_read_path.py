@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from connections_api.testing import Api
-from contracts import ConnectionsPublic, Role
+from contracts import ConnectionsPublic, Role, tenant_events_key
 
 ApiFactory = Callable[..., Awaitable[Api]]
 
@@ -40,3 +40,30 @@ async def test_list_body_is_json_of_the_documented_model(api: Api, tenant: uuid.
     schema = (await api.client.get("/openapi.json")).json()
     ok = schema["paths"]["/api/data-sources"]["get"]["responses"]["200"]["content"]
     assert ok["application/json"]["schema"] == {"$ref": "#/components/schemas/ConnectionsPublic"}
+
+
+async def test_rest_and_event_carry_byte_identical_json_for_a_row(
+    api: Api, tenant: uuid.UUID
+) -> None:
+    # Issue 9 point 1: one serializer (the contracts' pydantic models) on every path.
+    rows = await api.seed(tenant)
+    cid = rows["jira_itsm"]["id"]
+    headers = api.headers(tenant)
+    patched = await api.client.patch(
+        f"/api/data-sources/{cid}",
+        json={"description": 'Quotes " \\ ünïcödé 🎫', "config": {"project_keys": ["IT"]}},
+        headers=headers,
+    )
+    assert patched.status_code == 200, patched.text
+    key = tenant_events_key(tenant, api.settings.events_key_prefix)
+    entries = await api.redis.xrange(key)
+    assert entries
+    fields = entries[-1][1]
+    assert fields is not None
+    event_data = fields[b"data"]
+    assert isinstance(event_data, bytes)
+    assert json.loads(event_data)["id"] == cid
+    one = await api.client.get(f"/api/data-sources/{cid}", headers=headers)
+    assert one.content == event_data
+    listed = await api.client.get("/api/data-sources", headers=headers)
+    assert event_data in listed.content

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from servicekit import PROBLEM_JSON, ProblemError, install_problem_handlers, problem, safe_errors
+from connections_api.database import DISCONNECTED, is_outage
+from servicekit import (
+    PROBLEM_JSON,
+    ProblemError,
+    install_problem_handlers,
+    problem,
+    problem_from,
+    safe_errors,
+)
 
 __all__ = ["PROBLEM_JSON", "problem", "safe_errors"]
 
 # SQLSTATEs of valid JSON strings that PostgreSQL cannot store: U+0000 in text (22021) and in
 # jsonb (22P05). The client's input, not a server fault.
 UNSTORABLE_SQLSTATES = frozenset({"22021", "22P05"})
+log = structlog.get_logger()
 
 
 class Unauthorized(ProblemError):
@@ -70,10 +81,30 @@ class Unavailable(ProblemError):
     status, code, title = 503, "unavailable", "Service unavailable"
 
 
+# A restart or failover of PostgreSQL takes seconds: clients (the console) retry after this.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+class DatabaseUnavailable(ProblemError):
+    status, code, title = 503, "database_unavailable", "The database is unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database did not answer; try again shortly",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error leaves as problem+json with a stable code (servicekit), plus the database's."""
+    """Every error leaves as problem+json with a stable code (servicekit), plus the database's:
+    input PostgreSQL cannot store is 422, an unreachable database is 503 with Retry-After."""
 
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        if is_outage(exc):
+            log.warning(
+                "database_unavailable", path=request.url.path, error_type=type(exc).__name__
+            )
+            return problem_from(DatabaseUnavailable(), instance=request.url.path)
         sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
         if not isinstance(exc, DBAPIError) or sqlstate not in UNSTORABLE_SQLSTATES:
             raise exc
@@ -86,4 +117,5 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     install_problem_handlers(app)
-    app.add_exception_handler(DBAPIError, database_error)
+    for kind in (DBAPIError, *DISCONNECTED, PoolTimeout, TimeoutError):
+        app.add_exception_handler(kind, database_error)

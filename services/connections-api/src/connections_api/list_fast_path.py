@@ -1,22 +1,28 @@
 """The one fast path of the API: `GET /api/data-sources` reads on the engine's driver connection.
 
 Why it exists. The list is the console's hottest read (every console of a tenant refetches it
-after each event). Through the ORM (session, entity rows, `connection_public`) the API spent
-~6x the CPU of this path per request, and `bench/api.py` measured (2026-11-30, load average
-~10 on the shared 2-core machine, same run for each pair):
+after each event). `bench/api.py` runs on 2026-11-30 (one tenant, 6 rows, 16 connections; the
+shared 2-core machine at load average 8-13 from seven other engineers, so every figure is low
+and noisy; each ratio is against bare FastAPI in the same run):
 
-    ORM session + pydantic:                     96 req/s vs bare FastAPI 4264: ratio 0.023
-    this module (see the README's Benchmark):  the figure beside it in the README table
+    previous hand-made asyncpg pool + PostgreSQL-built JSON + shared reads:  0.266 (461/1734)
+    ORM session (`list_connections` + `connection_public`), FastAPI response: 0.023 (96/4264)
+    this module, pool checkout pre-pinged (pool_pre_ping=True):              0.105 (236/2254)
+    this module, no pre-ping, autocommit engine option:                      0.093 (342/3674)
+    this module as it is (base engine, no isolation-level switch):           0.386 (542/1404)
 
-Target (issue 9): ratio >= 0.4 of bare FastAPI in the same run. The ORM path cannot reach it.
+Measured apart on the same machine (CPU per call, best of four rounds of 500): the ORM path's
+read ~1,900 us against this module's ~360 us (pool checkout ~62, fetch ~96, pydantic ~47).
+Target (issue 9): ratio >= 0.4 on a quiet machine; the ORM path is 6x short of it.
 
-What it still shares with every other route (so there is one database path and one
-serializer): the connection comes from the same SQLAlchemy engine and pool (`engine.connect()`,
-pre-pinged, returned to the pool); the rows are validated and written by the contracts'
-pydantic models (`ConnectionPublic`, `ConnectionsPublic`), so the list's JSON is byte for byte
-what `GET /api/data-sources/{id}` and the SSE events carry for the same row. What it skips:
-SQLAlchemy's statement compilation, cursor and result layers (the statement below is fixed and
-stays prepared in asyncpg's statement cache), and FastAPI's second validation of the response.
+What it still shares with every other route (one database path, one serializer): the
+connection comes from the same SQLAlchemy engine and pool (`engine.connect()`, returned to the
+pool; a connection the server dropped is replaced and the read runs once more), and the rows
+are validated and written by the contracts' pydantic models (`ConnectionPublic`,
+`ConnectionsPublic`), so the list's JSON is byte for byte what `GET /api/data-sources/{id}` and
+the SSE events carry for the same row. What it skips: SQLAlchemy's statement compilation,
+cursor and result layers (the statement below is fixed and stays prepared in asyncpg's
+statement cache), and FastAPI's second validation of the response.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Final
 from uuid import UUID
 
 import asyncpg
+import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts import ALLOWED_DATA_SOURCE_TYPES, ConnectionPublic, ConnectionsPublic, DataSourceType
@@ -37,18 +44,16 @@ LIST_SQL: Final = (
     " WHERE tenant_id = $1 AND type = ANY($2::text[])"
     " ORDER BY array_position($2::text[], type)"
 )
-
-
-# What asyncpg raises when the connection itself is gone (SQLAlchemy only sees its own calls).
-DISCONNECTED: Final = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
+log = structlog.get_logger()
 
 
 class ConnectionLister:
     """Reads a tenant's connections page; one per process (the lifespan state holds it)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        # Autocommit: a single SELECT needs no BEGIN/COMMIT round trips.
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # The statement goes to the driver directly, outside any transaction (asyncpg runs it
+        # in autocommit): no BEGIN/COMMIT round trips, and nothing to reset on return.
+        self._engine = engine
 
     async def page_json(
         self, tenant_id: UUID, types: Iterable[DataSourceType] = ALLOWED_DATA_SOURCE_TYPES
@@ -57,9 +62,12 @@ class ConnectionLister:
         args = (tenant_id, [t.value for t in types])
         try:
             records = await self._fetch(args)
-        except DISCONNECTED:
-            # The server dropped the connection between the pool's ping and the statement
-            # (restart, failover, pg_terminate_backend): a read is safe to run once more.
+        except _Dropped:
+            # The server dropped pooled connections (restart, failover, pg_terminate_backend):
+            # start a fresh pool, as SQLAlchemy does when it sees a disconnect itself, and run
+            # the read once more (a read is safe to repeat). An outage fails again: 503.
+            log.warning("database_pool_replaced", path="list")
+            await self._engine.dispose()
             records = await self._fetch(args)
         rows = [ConnectionPublic.model_validate(dict(record)) for record in records]
         return ConnectionsPublic(data=rows, count=len(rows)).model_dump_json().encode()
@@ -67,10 +75,17 @@ class ConnectionLister:
     async def _fetch(self, args: tuple[object, ...]) -> list[asyncpg.Record]:
         async with self._engine.connect() as conn:
             raw = await conn.get_raw_connection()
+            driver: asyncpg.Connection = raw.driver_connection
             try:
                 # SQLAlchemy's asyncpg adapter has set the json/jsonb codecs on this connection.
-                records: list[asyncpg.Record] = await raw.driver_connection.fetch(LIST_SQL, *args)  # type: ignore[union-attr]
-            except DISCONNECTED:
+                records: list[asyncpg.Record] = await driver.fetch(LIST_SQL, *args)
+            except Exception as exc:
+                if not driver.is_closed():
+                    raise  # a statement error, not a lost connection
                 await conn.invalidate()  # never back into the pool
-                raise
+                raise _Dropped from exc
         return records
+
+
+class _Dropped(Exception):
+    """The connection was closed under the statement."""

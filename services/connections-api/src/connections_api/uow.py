@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from connections_api.database import ensure_live
 from connections_api.state import AppState
 from contracts import EventName
 from events import OutgoingEvent
@@ -59,12 +60,14 @@ class Unit:
 async def read_session(state: AppState) -> AsyncIterator[AsyncSession]:
     """A session on autocommit connections for reads: no BEGIN/COMMIT round trips."""
     async with state.read_sessions() as session:
+        await ensure_live(session)
         yield session
 
 
 async def unit_of_work(state: AppState) -> AsyncIterator[Unit]:
     """Yield a unit; commit on success, roll back on error."""
     async with state.sessions() as session:
+        await ensure_live(session)
         unit = Unit(session, state)
         try:
             yield unit
