@@ -10,12 +10,16 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import structlog
 import uvicorn
 from starlette.types import ASGIApp
 
+from emulator.core import EmulatorCore, Tunables
+from emulator.gate import Gate
 from emulator.settings import EmulatorSettings
 from emulator.tls import TlsFiles, generate
 
@@ -79,3 +83,32 @@ async def serve_in_process(app: ASGIApp, *, tls: TlsFiles | None = None) -> Asyn
         server.should_exit = True
         await task
         sock.close()
+
+
+@dataclass
+class RunningEmulator:
+    """An emulator served in-process: its URL and its core (counters, tunables, gate).
+
+    Each emulator's `testing` module subclasses it to add its own state.
+    """
+
+    base_url: str
+    core: EmulatorCore
+
+    def stats(self) -> dict[str, Any]:
+        """The same counters as `GET /_admin/stats`."""
+        return self.core.stats_snapshot()
+
+    def reset(self) -> None:
+        """Zero the counters, refill the rate-limit buckets and open the gate."""
+        self.core.reset()
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        """Change limits or faults while running (same keys as `PATCH /_admin/config`:
+        rate_limit, burst, latency_ms, latency_jitter_ms, error_rate, error_statuses)."""
+        return self.core.configure(Tunables(**changes))
+
+    @property
+    def gate(self) -> Gate:
+        """The gate holding page responses (close, release, open, `await wait_held()`)."""
+        return self.core.gate

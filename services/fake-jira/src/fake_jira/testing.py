@@ -18,8 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.core import Tunables
-from emulator.server import serve_in_process
+from emulator.server import RunningEmulator, serve_in_process
 from emulator.settings import overridden
 from fake_jira.app import create_app
 from fake_jira.config import FakeJiraConfig
@@ -30,24 +29,10 @@ DEV_TOKEN = "fake-jira-token"  # noqa: S105 - the emulator's published developme
 
 
 @dataclass
-class RunningFakeJira:
-    """A started emulator: its URL and its live state."""
+class RunningFakeJira(RunningEmulator):
+    """A started emulator: its URL, core (`stats()`, `reset()`, `configure()`, `gate`) and state."""
 
-    base_url: str
     state: FakeJiraState
-
-    def stats(self) -> dict[str, Any]:
-        """The same counters as `GET /_admin/stats`."""
-        return self.state.core.stats_snapshot()
-
-    def reset(self) -> None:
-        """Zero the counters, refill the rate-limit buckets and open the gate."""
-        self.state.core.reset()
-
-    def configure(self, **changes: Any) -> dict[str, Any]:
-        """Change limits or faults while running (same keys as `PATCH /_admin/config`:
-        rate_limit, burst, latency_ms, latency_jitter_ms, error_rate, error_statuses)."""
-        return self.state.core.configure(Tunables(**changes))
 
 
 @contextlib.asynccontextmanager
@@ -64,11 +49,12 @@ async def running_fake_jira_server(
     """
     app = create_app(overridden(config, FakeJiraConfig, overrides), monotonic=monotonic)
     async with serve_in_process(app) as base_url:
-        running = RunningFakeJira(base_url, app.state.fake_jira)
+        state: FakeJiraState = app.state.fake_jira
+        running = RunningFakeJira(base_url, state.core, state)
         try:
             yield running
         finally:
-            running.state.core.gate.open()  # held requests finish before the server stops
+            running.gate.open()  # held requests finish before the server stops
 
 
 @contextlib.asynccontextmanager

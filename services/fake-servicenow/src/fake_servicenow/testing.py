@@ -16,8 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.core import Tunables
-from emulator.server import serve_in_process
+from emulator.server import RunningEmulator, serve_in_process
 from emulator.settings import overridden
 from fake_servicenow.app import create_app
 from fake_servicenow.config import (
@@ -40,23 +39,11 @@ __all__ = [
 
 
 @dataclass
-class RunningFakeServiceNow:
-    """A started emulator: its URL and its live state."""
+class RunningFakeServiceNow(RunningEmulator):
+    """A started emulator: its URL, core (`stats()`, `reset()`, `configure()`, `gate`) and state
+    (`state.churn(n)`, `state.churn_per_page`, `state.dataset`)."""
 
-    base_url: str
     state: FakeServiceNowState
-
-    def stats(self) -> dict[str, Any]:
-        """The same counters as `GET /_admin/stats`."""
-        return self.state.core.stats_snapshot()
-
-    def reset(self) -> None:
-        """Zero the counters, refill the rate-limit buckets and open the gate."""
-        self.state.core.reset()
-
-    def configure(self, **changes: Any) -> dict[str, Any]:
-        """Change limits or faults while running (same keys as `PATCH /_admin/config`)."""
-        return self.state.core.configure(Tunables(**changes))
 
 
 @contextlib.asynccontextmanager
@@ -73,8 +60,9 @@ async def running_fake_servicenow(
     """
     app = create_app(overridden(settings, FakeServiceNowSettings, overrides), monotonic=monotonic)
     async with serve_in_process(app) as base_url:
-        running = RunningFakeServiceNow(base_url, app.state.fake_servicenow)
+        state: FakeServiceNowState = app.state.fake_servicenow
+        running = RunningFakeServiceNow(base_url, state.core, state)
         try:
             yield running
         finally:
-            running.state.core.gate.open()  # held requests finish before the server stops
+            running.gate.open()  # held requests finish before the server stops
