@@ -15,6 +15,7 @@ from pydantic_settings import SettingsConfigDict
 from emulator.accounts import BasicAuth, parse_accounts
 from emulator.gate import Gate
 from emulator.limits import Faults, TokenBuckets
+from emulator.process import IsolatedRunError, isolated_command, isolated_run
 from emulator.seeding import SiteClock, seeded, stable_hex, update_window
 from emulator.server import serve_in_process
 from emulator.settings import EmulatorSettings, load_settings
@@ -137,3 +138,15 @@ async def test_tls_certificates_verify_with_the_generated_authority(tmp_path: Pa
         localhost = base_url.replace("127.0.0.1", "localhost")
         async with httpx.AsyncClient(verify=trusted) as http:
             assert (await http.get(f"{localhost}/ping")).status_code == 200
+
+
+def test_isolated_run_fails_clearly_when_the_client_cannot_be_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Offline, with a version no cache holds: the install fails without any network traffic.
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    argv, _ = isolated_command(["jira==0.0.1"], ["python", "-c", "print(1)"])
+    assert argv[argv.index("--with") + 1] == "jira==0.0.1"
+    assert argv[1:4] == ["run", "--isolated", "--no-project"]
+    with pytest.raises(IsolatedRunError, match=r"with jira==0\.0\.1 failed \(exit \d+\)"):
+        isolated_run(["jira==0.0.1"], ["python", "-c", "print(1)"], timeout=120)
