@@ -20,6 +20,7 @@ from itsm_sync.app import create_app
 from itsm_sync.config import Settings
 from itsm_sync.migrate import migrate
 from itsm_sync.service import Service
+from rita_testing import eventually, free_port
 from rita_testing.webhooks import signed_headers
 
 EMAIL = "agent@example.com"
@@ -222,11 +223,7 @@ async def test_account_without_browse_permission_is_permission_denied(flow: Flow
 async def test_site_that_does_not_answer_is_instance_unavailable(flow: Flow) -> None:
     http, sign, messages, ids, svc = flow.http, flow.sign, flow.messages, flow.ids, flow.svc
     # The allowed fake-jira host with a port nobody listens on.
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     svc.settings.jira_allowed_private_hosts = f"127.0.0.1:{port}"
     await post(http, sign, verify_body(ids, f"http://127.0.0.1:{port}"))
     got = await messages(lambda m: len(m) >= 1, 30.0)
@@ -278,13 +275,6 @@ async def test_sync_completes_through_a_429_storm(flow: Flow) -> None:
     assert_progress(got)
 
 
-async def wait_until(condition: Callable[[], Any], within: float) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
-
-
 async def test_cancel_mid_run_stops_it_and_publishes_nothing_more(flow: Flow) -> None:
     http, svc, sign, messages, ids, jira = (
         flow.http,
@@ -316,7 +306,7 @@ async def test_cancel_mid_run_stops_it_and_publishes_nothing_more(flow: Flow) ->
         run = await svc.deps.store.get_run(run_id)
         return run is not None and run.status == "cancelled" and svc.runs.active_runs == 0
 
-    await wait_until(stopped, 30.0)
+    await eventually(stopped, 30.0, what="run cancelled and its task ended")
     run = await svc.deps.store.get_run(run_id)
     assert run is not None
     assert run.records_processed < 2000

@@ -108,19 +108,15 @@ def verify_body(
     password: str = DEV_PASSWORD,
     verification_id: str | None = None,
 ) -> bytes:
-    body = json.loads(
-        VerifyCredentialsWebhook.model_validate(
-            {
-                **ids,
-                "connection_type": "servicenow",
-                "credentials": {"username": username, "password": password},
-                "settings": {"instance_url": instance_url, "username": username},
-            }
-        ).to_wire()
-    )
-    if verification_id:
-        body["verification_id"] = verification_id
-    return json.dumps(body).encode()
+    return VerifyCredentialsWebhook.model_validate(
+        {
+            **ids,
+            "connection_type": "servicenow",
+            "credentials": {"username": username, "password": password},
+            "settings": {"instance_url": instance_url, "username": username},
+            "verification_id": verification_id,
+        }
+    ).to_wire()
 
 
 def sync_body(ids: dict[str, str], run_id: uuid.UUID, days: int = 365, **scope: Any) -> bytes:
@@ -172,8 +168,7 @@ async def test_verify_succeeds_with_groups_count_and_the_echoed_id(flow: Flow) -
     since = (datetime.now(UTC) - timedelta(days=30)).strftime("%Y-%m-%d %H:%M:%S")
     recent = [i for i in incidents(snow) if i["sys_updated_on"] >= since]
     assert 0 < message["options"]["incident_count"] == len(recent) < INCIDENTS
-    if "verification_id" in message:  # once the contract carries it (DESIGN §9)
-        assert message["verification_id"] == verification_id
+    assert message["verification_id"] == verification_id
     key = (uuid.UUID(flow.ids["tenant_id"]), uuid.UUID(flow.ids["connection_id"]), "servicenow")
     stored = await flow.svc.deps.store.load_credentials(key)
     assert stored is not None
@@ -214,6 +209,7 @@ async def test_wrong_password_is_auth_failed_and_never_leaks(
     assert message["status"] == "failed"
     assert message["error_detail"] == {"error_code": "auth_failed"}
     assert message["error"] == "ServiceNow rejected the user name or password (401)"
+    assert "verification_id" not in message  # none in the webhook: none in the answer
     good = {**flow.ids, "connection_id": str(uuid.uuid4())}
     ok = await verification(flow, verify_body(good, flow.snow.base_url), good)
     assert ok["status"] == "success"

@@ -17,9 +17,8 @@ log = structlog.get_logger(__name__)
 def _message(hook: VerifyCredentialsWebhook, **fields: object) -> VerificationMessage:
     # The webhook's verification id goes back with the result, so Rita can tell an answer to an
     # older request from the answer to the latest one (absent in older webhooks: not sent).
-    verification_id = getattr(hook, "verification_id", None)
-    if verification_id is not None:
-        fields["verification_id"] = verification_id
+    if hook.verification_id is not None:
+        fields["verification_id"] = hook.verification_id
     return VerificationMessage.model_validate(
         {"tenant_id": hook.tenant_id, "connection_id": hook.connection_id, **fields}
     )
