@@ -1,17 +1,18 @@
-"""Faults: the consumer process killed with SIGKILL mid-stream, and a PostgreSQL outage."""
+"""Faults: SIGKILL mid-batch, PostgreSQL connections cut, Redis down (a Redis of the test's own)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,9 +23,15 @@ import aio_pika
 import asyncpg
 import pytest
 import sqlalchemy as sa
+from faststream.asgi import AsgiFastStream
+from prometheus_client import REGISTRY
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from rita_testing import asyncpg_dsn
+from contracts import EventName, tenant_events_key
+from events import decode_stream_entry
+from rita_testing import asyncpg_dsn, eventually, free_port
 from status_consumer.app import create_app
 from status_consumer.config import Settings
 from store.testing import insert_syncing_runs
@@ -33,28 +40,18 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 STEPS = 40  # progress messages per run
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def http_get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback test URL
+            return int(response.status), response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+    except OSError:
+        return 0, ""
 
 
 def http_status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback test URL
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return 0
-
-
-async def until_true(check: Any, within: float, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{what}: not reached in time")
-        await asyncio.sleep(0.05)
+    return http_get(url)[0]
 
 
 @dataclass(frozen=True)
@@ -163,88 +160,121 @@ def start_consumer(env: dict[str, str], log: Any = subprocess.DEVNULL) -> subpro
     )
 
 
-async def test_sigkill_mid_stream_then_restart_reaches_exact_state(
+def committed_messages(metrics: str) -> float:
+    """`status_consumer_messages_total{type="ticket_ingestion",outcome="committed"}` from /metrics
+    (counted after the batch's acks were sent)."""
+    found = re.search(
+        r'^status_consumer_messages_total\{outcome="committed",type="ticket_ingestion"\} (\S+)$',
+        metrics,
+        re.M,
+    )
+    return float(found.group(1)) if found else 0.0
+
+
+async def records_per_run(engine: AsyncEngine, made: list[tuple[UUID, UUID, UUID]]) -> set[int]:
+    async with engine.connect() as c:
+        result = await c.execute(
+            sa.text("SELECT records_processed FROM ingestion_runs WHERE id = ANY(:ids)"),
+            {"ids": [rid for _t, _c, rid in made]},
+        )
+        return {int(r[0]) for r in result}
+
+
+async def test_sigkill_mid_batch_then_restart_reaches_exact_state(
     engine: AsyncEngine, servers: Servers, tmp_path: Path
 ) -> None:
-    rita_database_url, rabbitmq_url, redis_url = (
-        servers.database_url,
-        servers.rabbitmq_url,
-        servers.redis_url,
-    )
-    redis_prefix, queue_name = servers.redis_prefix, servers.queue
+    """Killed at a known point: 5 steps committed and acked, the next batch inside its
+    transaction (held on a row lock of the test's), the rest delivered but unacknowledged."""
     port = free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": rita_database_url,
-        "RABBITMQ_URL": rabbitmq_url,
-        "REDIS_URL": redis_url,
-        "STATUS_QUEUE": queue_name,
-        "EVENTS_KEY_PREFIX": redis_prefix,
+        "DATABASE_URL": servers.database_url,
+        "RABBITMQ_URL": servers.rabbitmq_url,
+        "REDIS_URL": servers.redis_url,
+        "STATUS_QUEUE": servers.queue,
+        "EVENTS_KEY_PREFIX": servers.redis_prefix,
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "LOG_LEVEL": "INFO",
-        # Small batches: the kill lands between many commits.
         "BATCH_MAX_SIZE": "50",
         "PREFETCH_COUNT": "100",
     }
     made = await seed_runs(engine, 40)
     bodies = stream(made)
-    half = len(bodies) // 2
-    await publish(rabbitmq_url, queue_name, bodies[:half])
-    ready = f"http://127.0.0.1:{port}/readyz"
-
+    first_steps, half = 5 * len(made), len(bodies) // 2
+    await publish(servers.rabbitmq_url, servers.queue, bodies[:first_steps])
+    base = f"http://127.0.0.1:{port}"
+    locker = await asyncpg.connect(asyncpg_dsn(servers.database_url))
     first = start_consumer(env)
     try:
 
         async def is_ready() -> bool:
-            return await asyncio.to_thread(http_status, ready) == 200
+            return await asyncio.to_thread(http_status, f"{base}/readyz") == 200
 
-        await until_true(is_ready, 60, "first consumer ready")
+        await eventually(is_ready, 60, what="first consumer ready")
 
-        async def some_progress() -> bool:
-            async with engine.connect() as c:
-                n = await c.execute(
-                    sa.text(
-                        "SELECT count(*) FROM ingestion_runs"
-                        " WHERE records_processed > 0 AND id = ANY(:ids)"
-                    ),
-                    {"ids": [rid for _t, _c, rid in made]},
-                )
-                return int(n.scalar_one()) > 0
+        async def first_steps_acked() -> bool:
+            metrics = (await asyncio.to_thread(http_get, f"{base}/metrics"))[1]
+            return committed_messages(metrics) == first_steps
 
-        await until_true(some_progress, 30, "first progress")
+        await eventually(first_steps_acked, 60, what="the first five steps committed and acked")
+        assert await records_per_run(engine, made) == {50}
+        # Hold the first run's row: the next batch (every batch names every run) blocks in its
+        # transaction, after its UPDATE of the other runs.
+        await locker.execute("BEGIN")
+        await locker.execute("SELECT 1 FROM ingestion_runs WHERE id = $1 FOR UPDATE", made[0][2])
+        locker_pid = await locker.fetchval("SELECT pg_backend_pid()")
+        await publish(servers.rabbitmq_url, servers.queue, bodies[first_steps:half])
+
+        async def batch_blocked() -> bool:
+            waiting = await locker.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+                locker_pid,
+            )
+            return bool(waiting == 1)
+
+        await eventually(batch_blocked, 30, what="a batch waiting on the test's lock")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
     finally:
         if first.poll() is None:
             first.kill()
+    # Nothing of the batch in flight is committed, and every delivery not acked is back.
+    assert await records_per_run(engine, made) == {50}
+    pending = half - first_steps
+
+    async def requeued() -> bool:
+        return await queue_depth(servers.rabbitmq_url, servers.queue) == pending
+
+    await eventually(requeued, 30, what=f"{pending} unacknowledged deliveries back on the queue")
+    await locker.execute("ROLLBACK")  # the killed consumer's transaction can now end (aborted)
+    await locker.close()
+    assert await records_per_run(engine, made) == {50}
     # The rest of the stream arrives while no consumer runs.
-    await publish(rabbitmq_url, queue_name, bodies[half:])
-    assert await completed_count(engine, made) < len(made)
+    await publish(servers.rabbitmq_url, servers.queue, bodies[half:])
 
     log_path = tmp_path / "second.log"
-    log_file = log_path.open("wb")
-    second = start_consumer(env, log_file)
-    try:
+    with log_path.open("wb") as log_file:
+        second = start_consumer(env, log_file)
+        try:
 
-        async def all_done() -> bool:
-            return await completed_count(engine, made) == len(made) and (
-                await queue_depth(rabbitmq_url, queue_name) == 0
-            )
+            async def all_done() -> bool:
+                return await completed_count(engine, made) == len(made) and (
+                    await queue_depth(servers.rabbitmq_url, servers.queue) == 0
+                )
 
-        await until_true(all_done, 90, "all runs completed after restart")
-        assert await asyncio.to_thread(http_status, f"http://127.0.0.1:{port}/healthz") == 200
-        assert await asyncio.to_thread(http_status, ready) == 200
-        second.send_signal(signal.SIGTERM)
-        # uvicorn re-raises the signal after its graceful shutdown.
-        assert second.wait(timeout=30) in (0, -signal.SIGTERM)
-    finally:
-        if second.poll() is None:
-            second.kill()
-        log_file.close()
+            await eventually(all_done, 90, what="all runs completed after restart")
+            assert await asyncio.to_thread(http_status, f"{base}/healthz") == 200
+            assert await asyncio.to_thread(http_status, f"{base}/readyz") == 200
+            second.send_signal(signal.SIGTERM)
+            # uvicorn re-raises the signal after its graceful shutdown.
+            assert second.wait(timeout=30) in (0, -signal.SIGTERM)
+        finally:
+            if second.poll() is None:
+                second.kill()
     assert '"event": "consumer_stopped"' in log_path.read_text()
     await assert_exact_final_state(engine, made)
-    assert await queue_depth(rabbitmq_url, f"{queue_name}.dlq") == 0
+    assert await queue_depth(servers.rabbitmq_url, f"{servers.queue}.dlq") == 0
 
 
 async def test_database_outage_mid_stream_loses_nothing(
@@ -293,10 +323,146 @@ async def test_database_outage_mid_stream_loses_nothing(
                 await queue_depth(rabbitmq_url, queue_name) == 0
             )
 
-        await until_true(all_done, 90, "all runs completed after the outages")
+        await eventually(all_done, 90, what="all runs completed after the outages")
     finally:
         await killer.close()
         stop.set()
         await task
     await assert_exact_final_state(engine, made)
     assert await queue_depth(rabbitmq_url, f"{queue_name}.dlq") == 0
+
+
+@contextlib.contextmanager
+def own_redis(workdir: Path) -> Iterator[tuple[str, Any]]:
+    """A redis-server of this test's own on a free port (appendonly: it keeps its data across a
+    restart), and a function that stops (True) or restarts (False) it. Never the shared one."""
+    port = free_port()
+    args = [
+        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+        "--appendonly", "yes", "--appendfsync", "always", "--dir", str(workdir),
+    ]  # fmt: skip
+    process: list[subprocess.Popen[bytes]] = [subprocess.Popen(args, stdout=subprocess.DEVNULL)]
+
+    def switch(stop: bool) -> None:
+        if stop:
+            process[0].terminate()
+            process[0].wait(timeout=30)
+        else:
+            process.append(subprocess.Popen(args, stdout=subprocess.DEVNULL))
+            process.pop(0)
+
+    try:
+        yield f"redis://127.0.0.1:{port}/0", switch
+    finally:
+        for p in process:
+            if p.poll() is None:
+                p.kill()
+                p.wait(timeout=30)
+
+
+@contextlib.asynccontextmanager
+async def consumer_in_process(settings: Settings) -> AsyncIterator[AsgiFastStream]:
+    app = create_app(settings)
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def serve() -> None:
+        # The lifespan holds an anyio task group: enter and exit it in one task.
+        async with app.start_lifespan_context():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(serve())
+    try:
+        await asyncio.wait_for(started.wait(), 30)
+        yield app
+    finally:
+        stop.set()
+        await task
+
+
+def redis_retries() -> float:
+    sample = REGISTRY.get_sample_value(
+        "status_consumer_outage_retries_total", {"dependency": "redis"}
+    )
+    return sample or 0.0
+
+
+async def test_redis_outage_events_resume_and_nothing_applies_twice(
+    engine: AsyncEngine, servers: Servers, tmp_path: Path
+) -> None:
+    made = await seed_runs(engine, 20)
+    bodies = stream(made)
+    before_outage = STEPS * len(made)  # all progress; the runs' ends come while Redis is down
+    with own_redis(tmp_path) as (redis_url, switch):
+        redis = Redis.from_url(redis_url)
+
+        async def redis_up() -> bool:
+            with contextlib.suppress(RedisConnectionError):
+                return bool(await redis.ping())
+            return False
+
+        await eventually(redis_up, 30, what="own redis up")
+        settings = Settings(
+            database_url=servers.database_url,
+            rabbitmq_url=servers.rabbitmq_url,
+            redis_url=redis_url,
+            status_queue=servers.queue,
+            events_key_prefix=servers.redis_prefix,
+            batch_max_size=40,
+            retry_max_backoff=0.2,
+        )
+
+        async def run_events(tenant: UUID) -> list[dict[str, Any]]:
+            key = tenant_events_key(tenant, servers.redis_prefix)
+            entries = await redis.xrange(key) or []
+            decoded = [decode_stream_entry(i, f) for i, f in entries]
+            return [e.data for e in decoded if e.event == EventName.INGESTION_RUN_UPDATE]
+
+        async with consumer_in_process(settings):
+            await publish(servers.rabbitmq_url, servers.queue, bodies[:before_outage])
+
+            async def first_events_out() -> bool:
+                for tenant, _cid, _rid in made:
+                    events = await run_events(tenant)
+                    if not events or events[-1]["records_processed"] != STEPS * 10:
+                        return False
+                return True
+
+            await eventually(first_events_out, 30, what="events of every progress step")
+            noticed = redis_retries()
+            switch(True)  # Redis down (its data kept on disk)
+            await publish(servers.rabbitmq_url, servers.queue, bodies[before_outage:])
+
+            async def outage_seen() -> bool:
+                # Long enough that a publisher giving up after a few tries would have given up.
+                return redis_retries() >= noticed + 5
+
+            await eventually(outage_seen, 30, what="the consumer waiting for Redis")
+            switch(False)  # Redis back, same port and data
+            await eventually(redis_up, 30, what="own redis back")
+
+            async def all_done() -> bool:
+                return await completed_count(engine, made) == len(made) and (
+                    await queue_depth(servers.rabbitmq_url, servers.queue) == 0
+                )
+
+            await eventually(all_done, 60, what="all runs completed after Redis returned")
+
+            async def final_events_out() -> bool:
+                for tenant, _cid, _rid in made:
+                    events = await run_events(tenant)
+                    if not events or events[-1]["status"] != "completed":
+                        return False
+                return True
+
+            await eventually(final_events_out, 30, what="every run's final event")
+        for tenant, _cid, _rid in made:
+            events = await run_events(tenant)
+            # The events from before the outage are still there, then the end committed while
+            # Redis was down, published once it was back; no older state after a newer one.
+            counts = [e["records_processed"] for e in events]
+            assert counts == sorted(counts)
+            assert [e["status"] for e in events][-2:] == ["running", "completed"]
+        await redis.aclose()
+    await assert_exact_final_state(engine, made)  # versions: each end applied exactly once
+    assert await queue_depth(servers.rabbitmq_url, f"{servers.queue}.dlq") == 0
