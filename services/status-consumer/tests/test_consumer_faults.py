@@ -12,7 +12,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,12 +26,13 @@ import sqlalchemy as sa
 from faststream.asgi import AsgiFastStream
 from prometheus_client import REGISTRY
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from contracts import EventName, tenant_events_key
 from events import decode_stream_entry
 from rita_testing import asyncpg_dsn, eventually, free_port
+from rita_testing.redis_servers import RedisServer
 from status_consumer.app import create_app
 from status_consumer.config import Settings
 from store.testing import insert_syncing_runs
@@ -332,34 +333,6 @@ async def test_database_outage_mid_stream_loses_nothing(
     assert await queue_depth(rabbitmq_url, f"{queue_name}.dlq") == 0
 
 
-@contextlib.contextmanager
-def own_redis(workdir: Path) -> Iterator[tuple[str, Any]]:
-    """A redis-server of this test's own on a free port (appendonly: it keeps its data across a
-    restart), and a function that stops (True) or restarts (False) it. Never the shared one."""
-    port = free_port()
-    args = [
-        "redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-        "--appendonly", "yes", "--appendfsync", "always", "--dir", str(workdir),
-    ]  # fmt: skip
-    process: list[subprocess.Popen[bytes]] = [subprocess.Popen(args, stdout=subprocess.DEVNULL)]
-
-    def switch(stop: bool) -> None:
-        if stop:
-            process[0].terminate()
-            process[0].wait(timeout=30)
-        else:
-            process.append(subprocess.Popen(args, stdout=subprocess.DEVNULL))
-            process.pop(0)
-
-    try:
-        yield f"redis://127.0.0.1:{port}/0", switch
-    finally:
-        for p in process:
-            if p.poll() is None:
-                p.kill()
-                p.wait(timeout=30)
-
-
 @contextlib.asynccontextmanager
 async def consumer_in_process(settings: Settings) -> AsyncIterator[AsgiFastStream]:
     app = create_app(settings)
@@ -393,15 +366,10 @@ async def test_redis_outage_events_resume_and_nothing_applies_twice(
     made = await seed_runs(engine, 20)
     bodies = stream(made)
     before_outage = STEPS * len(made)  # all progress; the runs' ends come while Redis is down
-    with own_redis(tmp_path) as (redis_url, switch):
+    # A Redis of the test's own that keeps its data across a restart; never the shared one.
+    async with RedisServer(persistent=True) as own:
+        redis_url = own.url
         redis = Redis.from_url(redis_url)
-
-        async def redis_up() -> bool:
-            with contextlib.suppress(RedisConnectionError):
-                return bool(await redis.ping())
-            return False
-
-        await eventually(redis_up, 30, what="own redis up")
         settings = Settings(
             database_url=servers.database_url,
             rabbitmq_url=servers.rabbitmq_url,
@@ -430,7 +398,7 @@ async def test_redis_outage_events_resume_and_nothing_applies_twice(
 
             await eventually(first_events_out, 30, what="events of every progress step")
             noticed = redis_retries()
-            switch(True)  # Redis down (its data kept on disk)
+            await own.stop()  # Redis down (killed; its data kept on disk)
             await publish(servers.rabbitmq_url, servers.queue, bodies[before_outage:])
 
             async def outage_seen() -> bool:
@@ -438,8 +406,7 @@ async def test_redis_outage_events_resume_and_nothing_applies_twice(
                 return redis_retries() >= noticed + 5
 
             await eventually(outage_seen, 30, what="the consumer waiting for Redis")
-            switch(False)  # Redis back, same port and data
-            await eventually(redis_up, 30, what="own redis back")
+            await own.start()  # Redis back, same port and data
 
             async def all_done() -> bool:
                 return await completed_count(engine, made) == len(made) and (
@@ -450,7 +417,10 @@ async def test_redis_outage_events_resume_and_nothing_applies_twice(
 
             async def final_events_out() -> bool:
                 for tenant, _cid, _rid in made:
-                    events = await run_events(tenant)
+                    try:
+                        events = await run_events(tenant)
+                    except RedisError:  # this client's connection from before the restart
+                        return False
                     if not events or events[-1]["status"] != "completed":
                         return False
                 return True

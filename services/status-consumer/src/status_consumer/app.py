@@ -16,11 +16,10 @@ from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from faststream.rabbit.schemas import Channel
 from faststream.specification import AsyncAPI
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from contracts import StatusMessage
-from events import EventPublisher
+from events import EventPublisher, EventsRedis, connect_redis
 from observability import rabbit_middlewares
 from status_consumer.applier import BatchApplier
 from status_consumer.config import Settings
@@ -39,7 +38,7 @@ class Runtime:
     """What the lifespan opens; the handler reads it."""
 
     engine: AsyncEngine | None = None
-    redis: Redis | None = None
+    redis: EventsRedis | None = None
     committer: GroupCommitter | None = None
     stopping: bool = False
 
@@ -109,8 +108,10 @@ def create_app(settings: Settings) -> AsgiFastStream:
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_max_overflow,
         )
-        redis = Redis.from_url(settings.redis_url)
-        publisher = EventPublisher(redis, prefix=settings.events_key_prefix)
+        redis = connect_redis(settings.redis_url, cluster=settings.redis_cluster)
+        publisher = EventPublisher(
+            redis, prefix=settings.events_key_prefix, cluster=settings.redis_cluster
+        )
         applier = BatchApplier(
             engine,
             publisher,

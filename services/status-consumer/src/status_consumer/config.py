@@ -18,6 +18,8 @@ class Settings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://root@127.0.0.1:5432/rita"
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # A Redis Cluster: hash-tagged per-tenant keys and sharded pub/sub (DESIGN §9).
+    redis_cluster: bool = False
     status_queue: str = STATUS_QUEUE
     events_key_prefix: str = EVENTS_KEY_PREFIX
     port: int = Field(default=8002, ge=0, le=65535)
