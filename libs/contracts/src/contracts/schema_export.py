@@ -10,8 +10,10 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 
 from contracts.connection_settings import (
+    JiraItsmConfig,
     JiraItsmCredentials,
     JiraItsmSettings,
+    ServiceNowConfig,
     ServiceNowCredentials,
     ServiceNowSettings,
 )
@@ -40,6 +42,8 @@ PUBLIC_MODELS: tuple[type[BaseModel], ...] = (
     JiraItsmCredentials,
     ServiceNowSettings,
     ServiceNowCredentials,
+    JiraItsmConfig,
+    ServiceNowConfig,
     DataSourceUpdateEvent,
     IngestionRunUpdateEvent,
     ResyncEvent,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 import structlog
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,14 +19,18 @@ from connections_api.errors import (
     NotVerified,
     SyncInProgress,
     SyncServiceUnavailable,
-    UnsafeUrl,
     UnsupportedType,
     VerificationInProgress,
-    safe_errors,
 )
 from connections_api.schemas import ConnectionPatch, VerifyRequest
 from connections_api.state import AppState
 from connections_api.uow import Unit
+from connections_api.validation import (
+    settings_input,
+    valid_config,
+    valid_credentials,
+    valid_settings,
+)
 from connections_api.webhooks import DeliveryError
 from contracts import (
     TICKET_SYNC_TYPES,
@@ -39,11 +42,8 @@ from contracts import (
     Principal,
     SyncTicketsSettings,
     SyncTicketsWebhook,
-    UnsafeUrlError,
     VerifyCredentialsWebhook,
-    check_outbound_url,
     credentials_model_for,
-    settings_model_for,
 )
 from store import outbox
 from store.connections import get_connection, update_connection
@@ -73,33 +73,11 @@ def _exists(row: DataSourceConnection | None) -> DataSourceConnection:
     return row
 
 
-def _validate(model: type[M], data: dict[str, Any], where: str) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(f"Invalid {where}", errors=safe_errors(exc, ("body", where))) from None
-
-
-async def _check_urls(state: AppState, settings: dict[str, Any]) -> None:
-    for key in _URL_KEYS:
-        if isinstance(settings.get(key), str):
-            try:
-                # getaddrinfo blocks: keep it off the event loop.
-                await asyncio.to_thread(
-                    check_outbound_url, settings[key], state.settings.private_hosts
-                )
-            except UnsafeUrlError as exc:
-                raise UnsafeUrl(f"{key}: {exc}") from None
-
-
-async def valid_settings(
-    state: AppState, kind: DataSourceType, data: dict[str, Any]
-) -> dict[str, Any]:
-    """Settings checked with the type's model and the outbound URL policy, as stored."""
-    settings = _validate(settings_model_for(kind), data, "settings")
-    stored = settings.model_dump(mode="json", exclude_none=True)
-    await _check_urls(state, stored)
-    return stored
+def scope_settings(row: DataSourceConnection) -> dict[str, Any]:
+    """The stored import scope as `sync_tickets` settings keys (non-empty lists only)."""
+    config = row.config if isinstance(row.config, dict) else {}
+    keys = ("project_keys", "assignment_group_ids")
+    return {k: list(config[k]) for k in keys if isinstance(config.get(k), list) and config[k]}
 
 
 def _refuse_busy(row: DataSourceConnection) -> None:
@@ -118,8 +96,8 @@ async def verify(
     credentials_model = credentials_model_for(kind)
     if credentials_model is None:
         raise UnsupportedType(f"Connections of type {kind.value} cannot be verified here")
-    settings = await valid_settings(state, kind, body.settings)
-    credentials = _validate(credentials_model, body.credentials, "credentials")
+    settings = await valid_settings(state, kind, settings_input(kind, body.settings))
+    credentials = valid_credentials(credentials_model, body.credentials, settings)
     row = await load(unit.session, principal, connection_id, lock=True)
     if row.status == ConnectionStatus.SYNCING:
         raise SyncInProgress("Cancel or wait for the ticket import first")
@@ -215,8 +193,9 @@ async def sync_tickets(
         {"status": ConnectionStatus.SYNCING.value, "updated_by": principal.sub},
     )
     changed = _exists(changed)
+    # The import scope (config) rides in the settings; an empty config adds nothing (all).
     settings = SyncTicketsSettings.model_validate(
-        {**changed.settings, "time_range_days": time_range_days}
+        {**changed.settings, **scope_settings(changed), "time_range_days": time_range_days}
     )
     webhook = SyncTicketsWebhook(
         tenant_id=principal.tenant_id,
@@ -298,13 +277,15 @@ async def patch(
     if "description" in given:
         values["description"] = body.description
     if "config" in given:
-        values["config"] = body.config or {}
+        values["config"] = valid_config(
+            DataSourceType(row.type), body.config or {}, row.latest_options
+        )
     if "enabled" in given:
         if body.enabled is None or (body.enabled and not row.enabled):
             raise CannotEnable("Verify the credentials to enable this connection")
         values["enabled"] = body.enabled
     if body.settings is not None:
-        merged = {**row.settings, **body.settings}
+        merged = {**row.settings, **settings_input(DataSourceType(row.type), body.settings)}
         merged = {k: v for k, v in merged.items() if v is not None}
         settings = await valid_settings(state, DataSourceType(row.type), merged)
         if settings != row.settings:
