@@ -62,9 +62,13 @@ async def test_waiting_retry_after_recovers() -> None:
         limited = await http.get(f"{API}/status")
         assert limited.status_code == 429
         assert limited.headers["Retry-After"] == "1"
-        clock.now += 0.2  # not yet a whole token back (4/s needs 0.25 s)
+        start = clock.now
+        clock.now = start + 0.2  # 0.8 of a token back at 4/s: still refused
         assert (await http.get(f"{API}/status")).status_code == 429
-        clock.now += float(limited.headers["Retry-After"])
+        clock.now = start + 0.3  # 1.2 tokens: one request, then refused again
+        assert (await http.get(f"{API}/status")).status_code == 200
+        assert (await http.get(f"{API}/status")).status_code == 429
+        clock.now += float(limited.headers["Retry-After"])  # waiting Retry-After always works
         assert (await http.get(f"{API}/status")).status_code == 200
 
 
