@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from contracts import EventName
-from events import EventPublisher, OutgoingEvent
+from events import EventPublisher, JsonText, OutgoingEvent
 from rita_testing import eventually
 from rita_testing.sse import SseServer
 from sse_gateway.app import Gateway
@@ -48,3 +48,21 @@ async def test_idle_connection_gets_heartbeat_comments(start_gateway: StartGatew
     await eventually(lambda: len(client.comments) >= 2)
     assert client.comments[0] == "ping"
     assert client.events == []
+
+
+async def test_the_sse_data_is_the_published_json_byte_for_byte(
+    start_gateway: StartGateway, publisher: EventPublisher
+) -> None:
+    """The row's JSON goes out as the API or the consumer serialised it (pydantic), not
+    re-encoded: non-ASCII text stays UTF-8, key order and number formats are kept."""
+    gw = await start_gateway()
+    tenant = uuid.uuid4()
+    client = await gw.connect(tenant)
+    text = '{"name":"Jira é 漢字","ratio":1.50,"nested":{"b":1,"a":[true,null]}}'
+    await publisher.publish_many(
+        [OutgoingEvent(tenant, EventName.DATA_SOURCE_UPDATE, JsonText(text))]
+    )
+    replayed = await gw.connect(tenant, headers={"Last-Event-ID": "0-0"})
+    await eventually(lambda: len(client.data_events()) == 1 and len(replayed.data_events()) == 1)
+    assert client.data_events()[0].data == text  # live
+    assert replayed.data_events()[0].data == text  # replayed from the stream
