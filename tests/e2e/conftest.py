@@ -1,9 +1,11 @@
 """The whole system as real processes on free loopback ports, plus a headless Chromium.
 
-One session fixture starts fake-jira, status-consumer, sse-gateway, itsm-sync, connections-api
-(dev mode) and `vite preview` of a fresh build of web/, each with its own database, queue and Redis
-prefix, and waits for every `/readyz`. Each test gets a page signed in as a tenant of its own, so
-tests share the processes but never each other's rows.
+One session fixture starts status-consumer, sse-gateway, itsm-sync, connections-api (dev mode,
+a short VERIFY_TIMEOUT and a fast reaper) and `vite preview` of a fresh build of web/, each with its
+own database, queue and Redis prefix, and waits for every `/readyz`. Each test gets a page signed
+in as a tenant of its own and, when it needs one, an emulator of its own (fake-jira,
+fake-servicenow): tests share the Rita processes but never each other's rows, latency, gate or
+rate-limit bucket.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import contextlib
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,8 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
+from rita_testing import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -43,14 +46,12 @@ CHROMIUM_ARGS = [
 ]
 JIRA_EMAIL = "admin@example.com"
 JIRA_TOKEN = "fake-jira-token-e2e"
+SERVICENOW_USER = "admin"
+SERVICENOW_PASSWORD = "fake-servicenow-password-e2e"
 READY_TIMEOUT = 90.0
-
-
-def free_port() -> int:
-    """A port nobody listens on right now (the kernel's choice)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# The API ends a verification that got no result within this many seconds (`verification_timeout`).
+VERIFY_TIMEOUT_SECONDS = 12
+AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @dataclass
@@ -73,23 +74,46 @@ class System:
 
     web_url: str
     api_url: str
-    fake_jira_url: str
+    logs: Path
     procs: list[Proc] = field(default_factory=list)
 
-    def dev_token(self, tenant_id: uuid.UUID) -> str:
-        """An admin token for `tenant_id` from the API's dev-mode endpoint."""
+    def dev_token(self, tenant_id: uuid.UUID, role: str = "admin") -> str:
+        """A token for `tenant_id` with `role` from the API's dev-mode endpoint."""
         response = httpx.post(
-            f"{self.api_url}/api/dev/token", json={"tenant_id": str(tenant_id)}, timeout=10
+            f"{self.api_url}/api/dev/token",
+            json={"tenant_id": str(tenant_id), "role": role},
+            timeout=10,
         )
         response.raise_for_status()
         return str(response.json()["access_token"])
 
-    def set_jira_latency(self, latency_ms: int) -> None:
-        """fake-jira's per-request latency (its admin API)."""
-        response = httpx.patch(
-            f"{self.fake_jira_url}/_admin/config", json={"latency_ms": latency_ms}, timeout=10
-        )
+
+@dataclass
+class Emulator:
+    """One test's own emulator process and its admin API (latency, gate, counts)."""
+
+    url: str
+    proc: Proc
+    auth: tuple[str, str]
+
+    def admin(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+        response = httpx.request(method, f"{self.url}/_admin/{path}", timeout=60, **kwargs)  # type: ignore[arg-type]
         response.raise_for_status()
+        return response
+
+    def set_latency(self, latency_ms: int) -> None:
+        self.admin("PATCH", "config", json={"latency_ms": latency_ms})
+
+    def hold_pages_after(self, pages: int) -> None:
+        """Let `pages` import pages through, then hold the next ones until `open_gate`."""
+        self.admin("POST", "gate/close", json={"after": pages})
+
+    def wait_held(self) -> None:
+        """Return once a page is held at the gate (the import is mid-way, waiting on us)."""
+        self.admin("GET", "gate/held", params={"count": 1, "timeout": 45})
+
+    def open_gate(self) -> None:
+        self.admin("POST", "gate/open")
 
 
 def _start(name: str, args: list[str], env: dict[str, str], ready_url: str, logs: Path) -> Proc:
@@ -170,8 +194,7 @@ def system(
     tmp = Path(tempfile.mkdtemp(prefix="rita-e2e-"))
     dist = tmp / "dist"
     _build_web(dist)
-    ports = {name: free_port() for name in ("jira", "sync", "consumer", "gateway", "api", "web")}
-    jira_host = f"127.0.0.1:{ports['jira']}"
+    ports = {name: free_port() for name in ("sync", "consumer", "gateway", "api", "web")}
     common = {
         "HOST": "127.0.0.1",
         "LOG_FORMAT": "json",
@@ -181,16 +204,12 @@ def system(
         "EVENTS_KEY_PREFIX": prefix,
         "AUTH_JWT_SECRET": secrets.token_urlsafe(32),
         "SYNC_WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
-        "JIRA_ALLOWED_PRIVATE_HOSTS": jira_host,
+        # Every test starts its own emulators on loopback ports: allow the host, any port.
+        "JIRA_ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
+        "ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
     }
     base = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     specs: list[tuple[str, list[str], dict[str, str], str]] = [
-        (
-            "fake-jira",
-            [str(BIN / "fake-jira")],
-            {"PORT": str(ports["jira"]), "FAKE_JIRA_ACCOUNTS": f"{JIRA_EMAIL}:{JIRA_TOKEN}"},
-            f"{base['jira']}/readyz",
-        ),
         (
             "status-consumer",
             [str(BIN / "status-consumer")],
@@ -224,6 +243,8 @@ def system(
                 "AUTH_DEV_MODE": "true",
                 "SYNC_WEBHOOK_URL": f"{base['sync']}/webhook",
                 "OUTBOX_POLL_INTERVAL": "0.2",
+                "VERIFY_TIMEOUT": str(VERIFY_TIMEOUT_SECONDS),
+                "REAPER_INTERVAL": "1",
             },
             f"{base['api']}/readyz",
         ),
@@ -249,9 +270,7 @@ def system(
         for name, args, env, ready in specs:
             procs.append(_start(name, args, {**common, **env}, ready, tmp))
         _wait_ready(procs)
-        yield System(
-            web_url=base["web"], api_url=base["api"], fake_jira_url=base["jira"], procs=procs
-        )
+        yield System(web_url=base["web"], api_url=base["api"], logs=tmp, procs=procs)
     finally:
         _stop(procs)
         shutil.rmtree(tmp, ignore_errors=True)
@@ -273,9 +292,46 @@ def browser(system: System) -> Iterator[Browser]:
         browser.close()
 
 
+def _emulator(
+    system: System, name: str, env: dict[str, str], auth: tuple[str, str]
+) -> Iterator[Emulator]:
+    port = free_port()
+    logs = system.logs / f"{name}-{port}"
+    logs.mkdir()
+    proc = _start(
+        name,
+        [str(BIN / name)],
+        {"HOST": "127.0.0.1", "PORT": str(port), "LOG_FORMAT": "json", **env},
+        f"http://127.0.0.1:{port}/readyz",
+        logs,
+    )
+    try:
+        _wait_ready([proc])
+        yield Emulator(f"http://127.0.0.1:{port}", proc, auth)
+    finally:
+        _stop([proc])
+
+
+@pytest.fixture
+def fake_jira(system: System) -> Iterator[Emulator]:
+    """A fake-jira of this test's own (300 issues over a year, 4 projects)."""
+    env = {"FAKE_JIRA_ACCOUNTS": f"{JIRA_EMAIL}:{JIRA_TOKEN}", "FAKE_JIRA_ISSUES": "300"}
+    yield from _emulator(system, "fake-jira", env, (JIRA_EMAIL, JIRA_TOKEN))
+
+
+@pytest.fixture
+def fake_servicenow(system: System) -> Iterator[Emulator]:
+    """A fake-servicenow of this test's own (300 incidents over a year, 6 groups)."""
+    env = {
+        "FAKE_SERVICENOW_ACCOUNTS": f"{SERVICENOW_USER}:{SERVICENOW_PASSWORD}",
+        "FAKE_SERVICENOW_INCIDENTS": "300",
+    }
+    yield from _emulator(system, "fake-servicenow", env, (SERVICENOW_USER, SERVICENOW_PASSWORD))
+
+
 @pytest.fixture
 def tenant_id() -> uuid.UUID:
-    """A tenant of this test's own: its rows are seeded fresh by the console."""
+    """A tenant of this test's own: the API creates its default rows on the first list read."""
     return uuid.uuid4()
 
 
@@ -289,3 +345,18 @@ def page(system: System, browser: Browser, tenant_id: uuid.UUID) -> Iterator[Pag
     page.goto(f"{system.web_url}/settings/connections/itsm?token={token}")
     yield page
     context.close()
+
+
+def assert_accessible(page: Page, state: str) -> None:
+    """axe-core (injected from web/node_modules) finds no serious or critical violation."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return r.violations
+              .filter(v => v.impact === 'serious' || v.impact === 'critical')
+              .map(v => `${v.id} (${v.impact}): ` +
+                v.nodes.map(n => n.target.join(' ')).join(', '));
+        }"""
+    )
+    assert result == [], f"axe on {state}: {result}"
