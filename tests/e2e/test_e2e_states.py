@@ -113,7 +113,7 @@ def test_verification_without_an_answer_times_out_and_can_be_retried(
     fake_jira.set_latency(60_000)
     verify_jira(page, fake_jira)
     status = page.get_by_test_id("verify-status")
-    expect(status).to_contain_text("Still waiting for Jira")
+    expect(status).to_contain_text("Still waiting for Jira", timeout=20_000)
     # Verify stays available while waiting.
     expect(page.get_by_role("button", name="Verify")).to_be_enabled()
     alert = page.get_by_test_id("verification-error")
