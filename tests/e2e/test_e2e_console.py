@@ -97,8 +97,8 @@ def test_good_credentials_verify_live_then_30_day_import_completes(
     # For a look by eye after a run (the console should read as a product, not raw HTML).
     page.screenshot(path=Path(tempfile.gettempdir()) / "rita-e2e-configuration.png", full_page=True)
 
-    # Hold the import after two pages: the progress bar is seen mid-way, on our signal.
-    fake_jira.hold_pages_after(2)
+    # Hold the import after its first page: the progress bar is seen mid-way, on our signal.
+    fake_jira.hold_pages_after(1)
     page.evaluate(WATCH_PROGRESS)
     import_tickets(page, 30)
     fake_jira.wait_held()
