@@ -11,7 +11,7 @@ from tests.e2e.conftest import SERVICENOW_PASSWORD, SERVICENOW_USER, assert_acce
 from tests.e2e.helpers import SERVICENOW_CONFIG, import_tickets, last_sync_records, servicenow_count
 
 # connections-api does not yet send the connection's `config` (the import scope) in the
-# `sync_tickets` webhook (issue 10 point 4, api-features): until it does, the import takes everything.
+# `sync_tickets` webhook (issue 10 point 4): until it does, the import takes everything.
 SCOPE_PENDING = pytest.mark.xfail(reason="sync_tickets does not carry config yet", strict=False)
 
 if TYPE_CHECKING:
