@@ -35,7 +35,7 @@ test("a verified connection shows the configuration with status, site, account; 
   expect(screen.getAllByTestId("status-badge")[0]).toHaveTextContent("Connected");
   expect(screen.getByText("No tickets imported yet.")).toBeInTheDocument();
   const crumbs = screen.getByRole("navigation", { name: "Breadcrumb" });
-  expect(within(crumbs).getByText("Jira")).toHaveAttribute("aria-current", "page");
+  expect(await within(crumbs).findByText("Jira")).toHaveAttribute("aria-current", "page");
   await waitFor(() => expect(document.title).toBe("Jira · Connection Sources · Rita"));
 });
 
