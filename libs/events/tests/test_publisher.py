@@ -10,7 +10,6 @@ from pydantic import BaseModel
 from contracts import EventName, tenant_events_key
 from events import (
     EventPublisher,
-    JsonText,
     OutgoingEvent,
     WireEvent,
     channel_message,
@@ -107,17 +106,6 @@ async def test_stream_is_capped_to_the_replay_window(
     assert 10 <= len(entries) <= 10 + node_size
     kept = [decode_stream_entry(i, f).data["n"] for i, f in entries]
     assert kept == list(range(500 - len(entries), 500))
-
-
-async def test_pre_serialised_json_text_is_published_as_is(
-    redis_client: aioredis.Redis, redis_prefix: str
-) -> None:
-    tenant = uuid.uuid4()
-    publisher = EventPublisher(redis_client, prefix=redis_prefix)
-    text = JsonText('{"id": "r1", "records_processed": 7}')
-    await publisher.publish_many([OutgoingEvent(tenant, EventName.INGESTION_RUN_UPDATE, text)] * 2)
-    entries = await redis_client.xrange(tenant_events_key(tenant, redis_prefix)) or []
-    assert [(f or {})[b"data"] for _i, f in entries] == [text.encode()] * 2
 
 
 async def test_publish_many_across_chunks_matches_stream_and_channel(

@@ -5,12 +5,24 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
 
 from contracts import EventName
-from events import EventPublisher, JsonText, OutgoingEvent
+from events import EventPublisher, OutgoingEvent
 from rita_testing import eventually
 from rita_testing.sse import SseServer
 from sse_gateway.app import Gateway
+
+
+class Row(BaseModel):
+    """A public row: what the API and the consumer publish."""
+
+    name: str
+    ratio: float
+    at: datetime
+
 
 StartGateway = Callable[..., Awaitable[SseServer[Gateway]]]
 
@@ -58,10 +70,10 @@ async def test_the_sse_data_is_the_published_json_byte_for_byte(
     gw = await start_gateway()
     tenant = uuid.uuid4()
     client = await gw.connect(tenant)
-    text = '{"name":"Jira é 漢字","ratio":1.50,"nested":{"b":1,"a":[true,null]}}'
-    await publisher.publish_many(
-        [OutgoingEvent(tenant, EventName.DATA_SOURCE_UPDATE, JsonText(text))]
-    )
+    row = Row(name="Jira é 漢字", ratio=1.5, at=datetime(2026, 1, 2, 3, 4, 5, 600, tzinfo=UTC))
+    text = row.model_dump_json()
+    assert "漢字" in text  # UTF-8, where json.dumps would write \\u6f22\\u5b57
+    await publisher.publish_many([OutgoingEvent(tenant, EventName.DATA_SOURCE_UPDATE, row)])
     replayed = await gw.connect(tenant, headers={"Last-Event-ID": "0-0"})
     await eventually(lambda: len(client.data_events()) == 1 and len(replayed.data_events()) == 1)
     assert client.data_events()[0].data == text  # live

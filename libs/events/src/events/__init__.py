@@ -4,7 +4,6 @@ from events.publisher import (
     RESYNC_AFTER_OUTAGE,
     EventPublisher,
     EventsRedis,
-    JsonText,
     OutgoingEvent,
 )
 from events.redis import connect_redis
@@ -21,7 +20,6 @@ __all__ = [
     "RESYNC_AFTER_OUTAGE",
     "EventPublisher",
     "EventsRedis",
-    "JsonText",
     "OutgoingEvent",
     "WireEvent",
     "channel_message",

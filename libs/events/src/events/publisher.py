@@ -69,28 +69,17 @@ _CHUNK: Final = 200
 RESYNC_AFTER_OUTAGE: Final = {"reason": "events were not published while Redis was unavailable"}
 
 
-class JsonText(str):
-    """A public row already serialised as one JSON object: published as is (no parse, no dump).
-
-    The caller vouches that it is a JSON object.
-    """
-
-    __slots__ = ()
-
-
 @dataclass(frozen=True, slots=True)
 class OutgoingEvent:
     """One event for one tenant; `data` is the public row, `traceparent` the change's trace."""
 
     tenant_id: UUID | str
     event: EventName
-    data: BaseModel | Mapping[str, Any] | JsonText
+    data: BaseModel | Mapping[str, Any]
     traceparent: str | None = None
 
     def data_json(self) -> str:
         """The row's JSON: the pydantic model's own serialisation, compact."""
-        if isinstance(self.data, JsonText):
-            return str(self.data)
         if isinstance(self.data, BaseModel):
             return self.data.model_dump_json()
         return json.dumps(self.data, separators=(",", ":"), ensure_ascii=False, default=str)
