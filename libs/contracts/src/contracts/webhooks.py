@@ -36,10 +36,13 @@ class WebhookBase(BaseModel):
     connection_type: DataSourceType
     timestamp: datetime = Field(default_factory=_now)
 
+    def wire_payload(self) -> dict[str, Any]:
+        """The JSON body as a dict (secrets revealed: call only to send this webhook)."""
+        return self.model_dump(mode="json", context=REVEAL_SECRETS)
+
     def to_wire(self) -> bytes:
         """The exact JSON body to send (secrets revealed: call only to send this webhook)."""
-        body = self.model_dump(mode="json", context=REVEAL_SECRETS)
-        return json.dumps(body, separators=(",", ":")).encode()
+        return json.dumps(self.wire_payload(), separators=(",", ":")).encode()
 
 
 class VerifyCredentialsWebhook(WebhookBase):

@@ -62,6 +62,7 @@ def build_state(settings: Settings) -> AppState:
         secret=settings.sync_webhook_secret,
         authorization=settings.sync_webhook_auth,
         timeout=settings.webhook_timeout,
+        dialect=settings.sync_webhook_dialect,
     )
     return AppState(
         settings=settings,

@@ -6,6 +6,7 @@ from typing import Self
 
 from pydantic import Field, SecretStr, model_validator
 
+from connections_api.dialect import Dialect
 from contracts import EVENTS_KEY_PREFIX, parse_allowed_hosts
 from rita_auth import events_token_secret
 from servicekit import ServiceSettings
@@ -29,6 +30,8 @@ class Settings(ServiceSettings):
     sync_webhook_url: str = "http://127.0.0.1:8003/webhook"
     sync_webhook_secret: str = ""
     sync_webhook_auth: str = ""
+    # `rita`: Rita's key names in the webhooks, to drive a sync service written for Rita's API.
+    sync_webhook_dialect: Dialect = Dialect.STANDARD
     # Hosts that may be private or plain http (both variables read and merged; the JIRA_ name is
     # the first wave's, kept working). Same names as itsm-sync.
     allowed_private_hosts: str = ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import random
 
 import structlog
@@ -56,7 +55,7 @@ class OutboxRelay:
             wakeup.clear()
 
     async def _post(self, row: WebhookOutbox) -> DeliveryError | None:
-        body = json.dumps(row.payload, separators=(",", ":")).encode()
+        body = self._state.sender.encode(row.payload)
         try:
             await self._state.sender.post(row.webhook_id, body)
         except DeliveryError as exc:

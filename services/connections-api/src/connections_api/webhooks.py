@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import structlog
@@ -16,6 +18,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from connections_api.dialect import Dialect, translate
 from connections_api.metrics import WEBHOOK_DELIVERIES
 from contracts import VerifyCredentialsWebhook
 from store.outbox import new_webhook_id
@@ -45,6 +48,7 @@ class WebhookTarget:
     secret: str
     authorization: str
     timeout: float
+    dialect: Dialect = Dialect.STANDARD
 
 
 class WebhookSender:
@@ -66,6 +70,11 @@ class WebhookSender:
         if self._target.authorization:
             headers["authorization"] = self._target.authorization
         return headers
+
+    def encode(self, payload: dict[str, Any]) -> bytes:
+        """The exact body for a standard `payload`, in the configured dialect."""
+        body = translate(payload, self._target.dialect)
+        return json.dumps(body, separators=(",", ":")).encode()
 
     async def post(self, webhook_id: str, body: bytes) -> None:
         """One attempt; raises `DeliveryError` (retryable or not) unless the receiver says 2xx."""
@@ -89,7 +98,7 @@ class WebhookSender:
         self, webhook: VerifyCredentialsWebhook, *, attempts: int, max_seconds: float
     ) -> None:
         """Deliver `verify_credentials` now (it carries credentials: never in the outbox)."""
-        body = webhook.to_wire()
+        body = self.encode(webhook.wire_payload())
         webhook_id = new_webhook_id()
         retrying = AsyncRetrying(
             stop=stop_after_attempt(attempts) | stop_after_delay(max_seconds),
