@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import SERVICENOW_PASSWORD, SERVICENOW_USER, assert_accessible
 from tests.e2e.helpers import SERVICENOW_CONFIG, import_tickets, last_sync_records, servicenow_count
 
-# connections-api does not yet send the connection's `config` (the import scope) in the
-# `sync_tickets` webhook (issue 10 point 4): until it does, the import takes everything.
-SCOPE_PENDING = pytest.mark.xfail(reason="sync_tickets does not carry config yet", strict=False)
-
 if TYPE_CHECKING:
     from tests.e2e.conftest import Emulator
 
 
-@SCOPE_PENDING
 def test_servicenow_connect_verify_and_import_one_assignment_group(
     page: Page, fake_servicenow: Emulator
 ) -> None:

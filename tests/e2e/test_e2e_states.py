@@ -7,7 +7,6 @@ import uuid
 from typing import TYPE_CHECKING
 
 import httpx
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import JIRA_EMAIL, JIRA_TOKEN, VERIFY_TIMEOUT_SECONDS, assert_accessible
@@ -19,10 +18,6 @@ from tests.e2e.helpers import (
     verify_good_jira,
     verify_jira,
 )
-
-# connections-api does not yet send the connection's `config` (the import scope) in the
-# `sync_tickets` webhook (issue 10 point 4): until it does, the import takes everything.
-SCOPE_PENDING = pytest.mark.xfail(reason="sync_tickets does not carry config yet", strict=False)
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import Emulator, System
@@ -90,7 +85,6 @@ def test_reload_mid_import_shows_its_range_and_keeps_the_previous_result(
     assert last_sync_records(page) == jira_count(fake_jira, "updated >= -90d")
 
 
-@SCOPE_PENDING
 def test_scoped_jira_import_takes_only_the_selected_project(
     page: Page, fake_jira: Emulator
 ) -> None:
