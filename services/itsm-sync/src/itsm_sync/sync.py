@@ -2,9 +2,10 @@
 
 Each page is stored together with the cursor of the next one (one transaction), so a process that
 dies mid-run resumes at the page after the last stored one; tickets are upserted by their id in
-the source system, and counted once per run however often a page is read again. The next page is
-fetched while the current one is stored, which keeps the import limited by the system's request
-rate rather than by our database. Nothing here knows a system by name (`connectors/`).
+the source system, and counted once per run however often a page is read again. Pages are fetched
+ahead while earlier ones are stored, and pages that queue up behind a slow store go into one
+transaction, which keeps the import limited by the system's request rate rather than by our
+database. Nothing here knows a system by name (`connectors/`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ log = structlog.get_logger(__name__)
 # forward in the import order) or if the run read again from the start. This margin covers
 # clocks that disagree between us and the ITSM system.
 CLOCK_MARGIN = timedelta(minutes=10)
+# Pages fetched ahead of the one being stored (and at most stored together in one transaction).
+PAGES_AHEAD = 4
 
 
 def verify_again(name: str) -> str:
@@ -158,32 +161,65 @@ class SyncJob:
             await self._deps.store.move_run(run_id, RunStatus.RUNNING, cursor=None, pages_done=0)
             self._read_again = True
             page = await self._fetch(importer, None)
-        while True:
-            if self._cancelled.is_set():
-                return
-            prefetch = (
-                asyncio.create_task(self._fetch(importer, page.cursor))
-                if page.cursor is not None
-                else None
-            )
-            try:
-                stored = await self._store(page)
-            except BaseException:
-                if prefetch is not None:
-                    prefetch.cancel()
-                raise
-            if stored is None or self._cancelled.is_set():
-                if prefetch is not None:
-                    prefetch.cancel()
-                return
-            await self._progress.report(stored.records_processed, stored.records_failed)
-            if prefetch is None:
-                await self._complete()
-                return
-            page = await prefetch
+        ahead: asyncio.Queue[TicketPage | ConnectorError] = asyncio.Queue(PAGES_AHEAD)
+        fetcher = asyncio.create_task(self._fetch_ahead(importer, page, ahead))
+        try:
+            while True:
+                batch = await self._next_batch(ahead)
+                if self._cancelled.is_set():
+                    return
+                stored = await self._store(batch)
+                if stored is None or self._cancelled.is_set():
+                    return
+                await self._progress.report(stored.records_processed, stored.records_failed)
+                if batch[-1].cursor is None:
+                    await self._complete()
+                    return
+        finally:
+            fetcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetcher
 
-    async def _store(self, page: TicketPage) -> SyncRun | None:
+    async def _fetch_ahead(
+        self,
+        importer: Importer,
+        page: TicketPage,
+        ahead: asyncio.Queue[TicketPage | ConnectorError],
+    ) -> None:
+        """Fetch the pages after `page` in order, while earlier ones are being stored."""
+        await ahead.put(page)
+        while page.cursor is not None:
+            try:
+                page = await self._fetch(importer, page.cursor)
+            except ConnectorError as exc:
+                await ahead.put(exc)  # raised by the storing side, in order
+                return
+            await ahead.put(page)
+
+    @staticmethod
+    async def _next_batch(ahead: asyncio.Queue[TicketPage | ConnectorError]) -> list[TicketPage]:
+        """The next page, and every page already fetched behind it (one transaction for all).
+
+        When storing is slower than the system answers (a busy database), pages queue up here
+        and are stored together, so the commit and the checkpoint cost once per batch.
+        """
+        batch: list[TicketPage] = []
+        while True:
+            item = ahead.get_nowait() if batch else await ahead.get()
+            if isinstance(item, ConnectorError):
+                if batch:
+                    # Store what arrived before the failure first; it surfaces on the next call
+                    # (the fetcher stopped after it, so the queue has room and nothing behind).
+                    ahead.put_nowait(item)
+                    return batch
+                raise item
+            batch.append(item)
+            if item.cursor is None or ahead.empty() or len(batch) >= PAGES_AHEAD:
+                return batch
+
+    async def _store(self, batch: list[TicketPage]) -> SyncRun | None:
         run = self._run
+        tickets = {t["external_id"]: t for page in batch for t in page.tickets}
         rows = [
             {
                 **ticket,
@@ -192,18 +228,23 @@ class SyncJob:
                 "source_type": run.connection_type,
                 "ingestion_run_id": run.ingestion_run_id,
             }
-            for ticket in page.tickets
+            for ticket in tickets.values()
         ]
         since = run.created_at - CLOCK_MARGIN
         recheck = [
             ticket["external_id"]
-            for ticket in page.tickets
+            for ticket in tickets.values()
             if self._read_again
             or ticket["source_updated"] is None
             or ticket["source_updated"] >= since
         ]
         stored = await self._deps.store.save_page(
-            run.ingestion_run_id, rows, cursor=page.cursor, failed=page.failed, recheck=recheck
+            run.ingestion_run_id,
+            rows,
+            cursor=batch[-1].cursor,
+            failed=sum(page.failed for page in batch),
+            recheck=recheck,
+            pages=len(batch),
         )
         if stored is not None:
             TICKETS.inc(len(rows))

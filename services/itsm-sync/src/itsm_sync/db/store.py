@@ -130,8 +130,9 @@ class Store:
         cursor: str | None,
         failed: int,
         recheck: Sequence[str] = (),
+        pages: int = 1,
     ) -> SyncRun | None:
-        """Upsert a page of tickets and advance the checkpoint, atomically.
+        """Upsert the tickets of `pages` pages and advance the checkpoint, atomically.
 
         `records_processed` grows by the tickets this run had not stored yet, so a ticket read
         twice (updated during the import, or a page read again after a restart) counts once.
@@ -149,7 +150,7 @@ class Store:
                     .where(SyncRun.status == RunStatus.RUNNING.value)
                     .values(
                         cursor=cursor,
-                        pages_done=SyncRun.pages_done + 1,
+                        pages_done=SyncRun.pages_done + pages,
                         records_processed=SyncRun.records_processed + len(tickets) - seen,
                         records_failed=SyncRun.records_failed + failed,
                         updated_at=_now(),
