@@ -43,6 +43,7 @@ from contracts import (
     tenant_from_key,
 )
 from events.pending import PendingResyncs
+from observability import current_traceparent
 
 log = structlog.get_logger(__name__)
 
@@ -118,22 +119,25 @@ class EventPublisher:
 
     # -- publishing ------------------------------------------------------------------------
     async def _call(
-        self, keys: list[str], items: Sequence[OutgoingEvent], now_ms: int
+        self, keys: list[str], items: Sequence[OutgoingEvent], now_ms: int, trace: str
     ) -> list[str]:
         args: list[str | int] = [self._publish_command, self._maxlen, now_ms]
         for item in items:
-            args += (item.event.value, item.traceparent or "", item.data_json())
+            args += (item.event.value, item.traceparent or trace, item.data_json())
         return [_id(r) for r in await self._script(keys=keys, args=args)]
 
     async def publish_many(self, items: Sequence[OutgoingEvent]) -> list[str]:
         """Publish events, in order per tenant; returns their ids. Raises if Redis fails."""
         now_ms = int(time.time() * 1000)
+        # With tracing on, an event without its own traceparent joins the caller's trace (the
+        # request, the consumer's batch), so the gateway's fan-out span continues it.
+        trace = current_traceparent() or ""
         keys = [self.key(item.tenant_id) for item in items]
         if not self._cluster:
             ids: list[str] = []
             for start in range(0, len(items), _CHUNK):
                 end = start + _CHUNK
-                ids += await self._call(keys[start:end], items[start:end], now_ms)
+                ids += await self._call(keys[start:end], items[start:end], now_ms, trace)
             return ids
         # A cluster runs a script on one slot: one tenant's events per call, tenants at once.
         by_key: dict[str, list[int]] = {}
@@ -144,7 +148,8 @@ class EventPublisher:
         async def one_tenant(key: str, indexes: list[int]) -> None:
             for start in range(0, len(indexes), _CHUNK):
                 part = indexes[start : start + _CHUNK]
-                got = await self._call([key] * len(part), [items[i] for i in part], now_ms)
+                chunk = [items[i] for i in part]
+                got = await self._call([key] * len(part), chunk, now_ms, trace)
                 found.update(zip(part, got, strict=True))
 
         await asyncio.gather(*(one_tenant(key, idx) for key, idx in by_key.items()))

@@ -19,7 +19,8 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
 from contracts import tenant_events_key, tenant_from_key
-from events import read_channel_message
+from events import WireEvent, read_channel_message
+from observability.tracing import context_from, tracer, tracing_enabled
 from sse_gateway import metrics
 from sse_gateway.frames import RESUME, Frame, reconnect_frame
 from sse_gateway.listeners import make_listener
@@ -27,6 +28,7 @@ from sse_gateway.subscriber import Subscriber
 from sse_gateway.ticker import Ticker
 
 log = structlog.get_logger(__name__)
+_tracer = tracer(__name__)
 
 
 class Hub:
@@ -136,9 +138,24 @@ class Hub:
         if not subs:
             return  # no client of this tenant here: skip even the decoding
         try:
-            frame = Frame.from_event(read_channel_message(data))
+            event = read_channel_message(data)
+            frame = Frame.from_event(event)
         except ValueError:
             log.warning("undecodable_event", channel=channel)
             return
+        if event.traceparent and tracing_enabled():
+            self._traced_fan_out(event, frame, subs)
+            return
         for sub in list(subs):
             sub.offer(frame)
+
+    @staticmethod
+    def _traced_fan_out(event: WireEvent, frame: Frame, subs: set[Subscriber]) -> None:
+        """The fan-out as a span of the change's trace (API request or consumer batch)."""
+        attributes = {"rita.event": event.event.value, "rita.event_id": event.id}
+        with _tracer.start_as_current_span(
+            "sse fan-out", context=context_from(event.traceparent), attributes=attributes
+        ) as span:
+            for sub in list(subs):
+                sub.offer(frame)
+            span.set_attribute("sse.connections", len(subs))
