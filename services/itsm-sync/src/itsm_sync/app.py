@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
@@ -13,11 +15,23 @@ from contracts import InvalidWebhook, parse_webhook
 from itsm_sync.config import Settings
 from itsm_sync.metrics import WEBHOOKS
 from itsm_sync.problems import problem
+from itsm_sync.rita import rita_reply, translate
 from itsm_sync.service import Service
 from itsm_sync.webhook_auth import WebhookRejected
 from observability import metrics_response
 
 log = structlog.get_logger(__name__)
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, or `InvalidWebhook` (never quoting the body: it may be secret)."""
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidWebhook("body: not valid JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidWebhook("body: must be a JSON object")
+    return value
 
 
 def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
@@ -40,30 +54,37 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
 
     @app.post("/webhook", status_code=202, operation_id="webhook-receive")
     async def receive_webhook(request: Request) -> Response:
-        """Verify, de-duplicate, accept; the work happens in the background."""
+        """Verify, de-duplicate, accept; the work happens in the background.
+
+        Standard callers get 202 `{"status", "webhook_id"}`; a request in Rita's shape (`rita.py`)
+        gets Rita's sync service's 200 `{"success", "message", "ingestion_run_id"}`.
+        """
         structlog.contextvars.clear_contextvars()
         body = await request.body()
         try:
-            webhook_id = svc.authenticator.verify(body, dict(request.headers))
+            auth = svc.authenticator.authenticate(body, dict(request.headers))
         except WebhookRejected as exc:
             WEBHOOKS.labels(action="unknown", outcome="rejected").inc()
             log.warning("webhook_rejected", reason=str(exc))
             return problem(401, "invalid_webhook", "Webhook rejected", str(exc))
         try:
-            hook = parse_webhook(body)
+            intake = translate(json_object(body), signed=auth.signed)
+            hook = parse_webhook(intake.body)
         except InvalidWebhook as exc:
             WEBHOOKS.labels(action="unknown", outcome="invalid").inc()
             return problem(422, "invalid_webhook_body", "Invalid webhook body", str(exc))
         if svc.stopping:
             return problem(503, "shutting_down", "itsm-sync is shutting down; retry later")
-        if not await svc.deps.store.remember_webhook(webhook_id, hook.action):
-            WEBHOOKS.labels(action=hook.action, outcome="duplicate").inc()
-            log.info("webhook_duplicate", webhook_id=webhook_id, action=hook.action)
-            return JSONResponse({"status": "duplicate", "webhook_id": webhook_id}, status_code=202)
-        WEBHOOKS.labels(action=hook.action, outcome="accepted").inc()
-        log.info("webhook_accepted", webhook_id=webhook_id, action=hook.action)
-        svc.runs.accept(hook)
-        return JSONResponse({"status": "accepted", "webhook_id": webhook_id}, status_code=202)
+        webhook_id = auth.webhook_id
+        duplicate = not await svc.deps.store.remember_webhook(webhook_id, hook.action)
+        outcome = "duplicate" if duplicate else "accepted"
+        WEBHOOKS.labels(action=hook.action, outcome=outcome).inc()
+        log.info(f"webhook_{outcome}", webhook_id=webhook_id, action=hook.action, rita=intake.rita)
+        if not duplicate:
+            svc.runs.accept(hook)
+        if intake.rita:
+            return rita_reply(hook, duplicate=duplicate)
+        return JSONResponse({"status": outcome, "webhook_id": webhook_id}, status_code=202)
 
     @app.get("/healthz", operation_id="health-live")
     async def healthz() -> dict[str, str]:

@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import STATUS_QUEUE, parse_allowed_hosts
@@ -27,8 +27,12 @@ class Settings(BaseSettings):
     itsm_sync_database_url: str = DEFAULT_DATABASE_URL
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     status_queue: str = STATUS_QUEUE
-    sync_webhook_secret: SecretStr
+    # Required while signatures are required; beside Rita's API (which signs nothing) optional.
+    sync_webhook_secret: SecretStr = SecretStr("")
     sync_webhook_auth: SecretStr = SecretStr("")
+    # false: a webhook is authenticated by `Authorization` alone (as Rita's API sends them);
+    # a signature that is present is still checked when a secret is set.
+    sync_webhook_require_signature: bool = True
     itsm_sync_encryption_key: SecretStr
     # `host[:port]` that may be private or plain http, for every connector (e.g. the emulators);
     # the older Jira-only name is still read and merged.
@@ -58,12 +62,18 @@ class Settings(BaseSettings):
             raise ValueError("must be the base64 of exactly 32 bytes")
         return value
 
-    @field_validator("sync_webhook_secret")
-    @classmethod
-    def _secret_not_empty(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
-            raise ValueError("must not be empty")
-        return value
+    @model_validator(mode="after")
+    def _webhooks_are_authenticated(self) -> Settings:
+        # Whatever the mode, some secret must stand between the network and the webhook route.
+        if self.sync_webhook_require_signature:
+            if not self.sync_webhook_secret.get_secret_value().strip():
+                raise ValueError("SYNC_WEBHOOK_SECRET is required")
+        elif not self.sync_webhook_auth.get_secret_value().strip():
+            raise ValueError(
+                "SYNC_WEBHOOK_REQUIRE_SIGNATURE=false needs SYNC_WEBHOOK_AUTH "
+                "(the Authorization value the caller sends); without it anyone could call"
+            )
+        return self
 
     @property
     def encryption_key(self) -> bytes:

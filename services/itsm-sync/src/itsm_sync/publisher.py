@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 from faststream.rabbit import RabbitBroker, RabbitQueue
@@ -28,6 +28,19 @@ def stamp(message: Message) -> Message:
     return message.model_copy(
         update={"message_id": str(uuid.uuid4()), "timestamp": datetime.now(UTC)}
     )
+
+
+def wire_body(message: VerificationMessage | TicketIngestionMessage) -> dict[str, Any]:
+    """The JSON object published: `type`, counters as JSON numbers, `error_message` on failures.
+
+    A verification's failure text is the contract's `error`; Rita's own consumer reads
+    `error_message` on every type, so a failed verification carries the text under both names
+    (this project's consumer accepts either).
+    """
+    body = message.model_dump(mode="json", exclude_none=True)
+    if isinstance(message, VerificationMessage) and message.error is not None:
+        body["error_message"] = message.error
+    return body
 
 
 class StatusPublisher:
@@ -64,7 +77,7 @@ class StatusPublisher:
     async def publish(self, message: Message) -> Message:
         """Stamp and publish one message; returns what was sent."""
         sent = stamp(message)
-        body = sent.model_dump(mode="json", exclude_none=True)
+        body = wire_body(sent)
         await self._publisher.publish(
             body,
             message_id=sent.message_id,

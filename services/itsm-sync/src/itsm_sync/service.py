@@ -44,6 +44,7 @@ class Service:
         self.authenticator = WebhookAuthenticator(
             settings.sync_webhook_secret.get_secret_value(),
             settings.sync_webhook_auth.get_secret_value(),
+            require_signature=settings.sync_webhook_require_signature,
         )
         self.runs = RunManager(self.deps)
         self.stopping = False
