@@ -270,6 +270,11 @@ async def test_authorization_alone_is_checked(rita: Rita) -> None:
     assert (await rita.post(verify)).status_code == 200
     got = await rita.messages(lambda m: bool(of(rita.ids, "verification")(m)), 30.0)
     assert len(of(rita.ids, "verification")(got)) == 1
+    # Every refusal is logged, and no Authorization value (right or wrong) with it.
+    logs = rita.logs()
+    assert logs.count('"webhook_rejected"') == 5, logs
+    for value in (RITA_AUTH.rsplit(maxsplit=1)[-1], "Bearer wrong"):
+        assert value not in logs
 
 
 async def test_no_secret_in_any_log_line_or_answer_in_either_dialect(rita: Rita) -> None:
