@@ -23,6 +23,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from connections_api import dialect as api_dialect
+from contracts import JiraItsmCredentials, VerifyCredentialsWebhook, parse_webhook
 from fake_jira.testing import RunningFakeJira, running_fake_jira_server
 from itsm_sync.config import Settings
 from itsm_sync.db.models import SeenWebhook
@@ -386,3 +388,46 @@ def test_translation_renames_ritas_keys_and_leaves_standard_bodies_alone() -> No
     assert translate(both, signed=True).body["settings"]["base_url"] == (
         "https://acme.atlassian.net"
     )
+
+
+@pytest.mark.parametrize("action", ["verify_credentials", "sync_tickets", "cancel_ingestion"])
+def test_connections_api_in_the_rita_dialect_is_read_as_it_meant(action: str) -> None:
+    # Both halves agree: what connections-api sends with SYNC_WEBHOOK_DIALECT=rita is read by
+    # itsm-sync as the standard webhook it started from.
+    ids = {"tenant_id": str(uuid.uuid4()), "connection_id": str(uuid.uuid4()), "user_id": "u1"}
+    common = {
+        **ids,
+        "source": "rita-chat",
+        "connection_type": "jira_itsm",
+        "action": action,
+        "timestamp": "2026-11-30T20:00:00Z",
+    }
+    run = {"ingestion_run_id": str(uuid.uuid4())}
+    standard: dict[str, Any] = {
+        "verify_credentials": {
+            **common,
+            "settings": {"base_url": "https://acme.atlassian.net", "email": EMAIL},
+            "credentials": {"email": EMAIL, "api_token": TOKEN},
+            "verification_id": str(uuid.uuid4()),
+        },
+        "sync_tickets": {
+            **common,
+            **run,
+            "settings": {
+                "base_url": "https://acme.atlassian.net",
+                "email": EMAIL,
+                "project_keys": ["OPS"],
+                "time_range_days": 30,
+            },
+        },
+        "cancel_ingestion": {**common, **run, "settings": {}},
+    }[action]
+    sent = api_dialect.translate(standard, api_dialect.Dialect.RITA)
+    intake = translate(json.loads(json.dumps(sent)), signed=True)
+    read = parse_webhook(intake.body)
+    assert read == parse_webhook(standard)
+    if action != "cancel_ingestion":
+        assert intake.rita is True  # answered as Rita's sync service answers
+    if isinstance(read, VerifyCredentialsWebhook):
+        assert isinstance(read.credentials, JiraItsmCredentials)
+        assert read.credentials.api_token.get_secret_value() == TOKEN
