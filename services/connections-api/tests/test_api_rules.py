@@ -296,3 +296,36 @@ async def test_run_history_pages_newest_first(
     assert [r["id"] for r in second["data"]] == [ids[0]]
     assert past["data"] == []
     assert first["count"] == second["count"] == past["count"] == 3
+
+
+async def test_an_older_verifications_failure_does_not_undo_a_newer_one(
+    api: Api, tenant: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Verify A's webhook is still being retried when verify B starts; A then gives up (502).
+    The connection stays `verifying` for B: A's failure must not end B's verification."""
+    from connections_api.webhooks import DeliveryError
+
+    rows = await api.seed(tenant)
+    connection_id = rows["jira_itsm"]["id"]
+    first_waiting, release_first = asyncio.Event(), asyncio.Event()
+    calls = 0
+
+    async def sender(*_args: object, **_kwargs: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            first_waiting.set()
+            await release_first.wait()
+            raise DeliveryError("sync service answered 503", retryable=True)
+
+    monkeypatch.setattr(api.state.sender, "send_verify", sender)
+    first = asyncio.create_task(
+        _post(api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS)
+    )
+    await first_waiting.wait()
+    second = await _post(api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS)
+    assert second.status_code == 202
+    release_first.set()
+    assert (await first).status_code == 502
+    row = await _get(api, tenant, connection_id)
+    assert (row["status"], row["last_verification_error_code"]) == ("verifying", None)
