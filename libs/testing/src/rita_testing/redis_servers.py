@@ -10,38 +10,28 @@ fsync on every write), as a production Redis would; without it a restart loses e
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shutil
-import socket
 import tempfile
-import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from rita_testing.helpers import eventually, free_port
+
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 _START_SECONDS = 10.0
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-async def _until(check: object, what: str, within: float = _START_SECONDS) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        with contextlib.suppress(RedisError, OSError):
-            if await check():  # type: ignore[operator]
-                return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {within} s")
-        await asyncio.sleep(0.02)
+async def _answers(check: Callable[[], Awaitable[bool]]) -> bool:
+    """`check()`, with a server that is not up yet counted as a no."""
+    try:
+        return await check()
+    except (RedisError, OSError):
+        return False
 
 
 class RedisServer:
@@ -50,8 +40,8 @@ class RedisServer:
     def __init__(
         self, *, persistent: bool = False, cluster: bool = False, folder: Path | None = None
     ) -> None:
-        self.port = _free_port()
-        self.bus_port = _free_port() if cluster else 0
+        self.port = free_port()
+        self.bus_port = free_port() if cluster else 0
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._persistent = persistent
         self._cluster = cluster
@@ -80,7 +70,11 @@ class RedisServer:
         )
         client = aioredis.from_url(self.url)
         try:
-            await _until(client.ping, f"redis-server on port {self.port}")
+            await eventually(
+                lambda: _answers(client.ping),
+                _START_SECONDS,
+                what=f"redis-server on port {self.port}",
+            )
         finally:
             await client.aclose()
 
@@ -142,7 +136,9 @@ class RedisCluster:
                     text = info.decode() if isinstance(info, bytes) else str(info)
                     return "cluster_state:ok" in text
 
-                await _until(ready, f"cluster state ok on port {node.port}")
+                await eventually(
+                    lambda: _answers(ready), _START_SECONDS, what=f"cluster ok on port {node.port}"
+                )
             finally:
                 await client.aclose()
 
