@@ -348,13 +348,16 @@ def page(system: System, browser: Browser, tenant_id: uuid.UUID) -> Iterator[Pag
 
 
 def assert_accessible(page: Page, state: str) -> None:
-    """axe-core (injected from web/node_modules) finds no serious or critical violation."""
+    """axe-core (injected from web/node_modules) finds no violation at all.
+
+    The bar asked for is no serious or critical one; the console meets every rule, so any new
+    finding (moderate ones such as heading order or landmarks included) fails here.
+    """
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         """async () => {
             const r = await axe.run(document, {resultTypes: ['violations']});
             return r.violations
-              .filter(v => v.impact === 'serious' || v.impact === 'critical')
               .map(v => `${v.id} (${v.impact}): ` +
                 v.nodes.map(n => n.target.join(' ')).join(', '));
         }"""

@@ -41,13 +41,17 @@ function SourceList({ category }: { category: Category }) {
   }
   const byType = new Map(rows.map((row) => [row.type as string, row]));
   return (
-    <ul className="card-grid" aria-label={t(`tabs.${category}`)} data-testid={`${category}-list`}>
-      {CATEGORY_ORDER[category]
-        .filter((type) => byType.has(type) || PLACEHOLDER_SOURCES.has(type))
-        .map((type) => (
-          <SourceCard key={type} type={type} category={category} row={byType.get(type)} />
-        ))}
-    </ul>
+    <>
+      {/* The cards' titles are h3: this keeps the heading order (h1, h2, h3) for screen readers. */}
+      <h2 className="visually-hidden">{t(`tabs.${category}`)}</h2>
+      <ul className="card-grid" aria-label={t(`tabs.${category}`)} data-testid={`${category}-list`}>
+        {CATEGORY_ORDER[category]
+          .filter((type) => byType.has(type) || PLACEHOLDER_SOURCES.has(type))
+          .map((type) => (
+            <SourceCard key={type} type={type} category={category} row={byType.get(type)} />
+          ))}
+      </ul>
+    </>
   );
 }
 
