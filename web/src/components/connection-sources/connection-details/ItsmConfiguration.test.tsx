@@ -159,3 +159,23 @@ test("a verification result arriving by event is announced", async () => {
   act(() => store.putConnections([{ ...verified, status: "idle", version: 3 }]));
   expect(screen.getByTestId("announcements")).toHaveTextContent("Jira verified: the connection is ready.");
 });
+
+test("a scope the API refuses is shown on the scope with its message", async () => {
+  const user = userEvent.setup();
+  const fake = api(verified, null, {
+    "PATCH /api/data-sources/j1": () => ({
+      status: 422,
+      body: {
+        code: "validation_error",
+        detail: "Invalid config",
+        errors: [{ loc: ["body", "config", "project_keys"], msg: "Value error, unknown project keys: OPS", type: "value_error" }],
+      },
+    }),
+  });
+  renderAt("/settings/connections/itsm/j1", fake.fetch);
+  await user.click(await screen.findByLabelText("Selected projects"));
+  await user.click(screen.getByLabelText("Operations (OPS)"));
+  await user.click(screen.getByRole("button", { name: "Import tickets" }));
+  expect(await within(screen.getByTestId("import-scope")).findByText("Unknown project keys: OPS.")).toBeInTheDocument();
+  expect(fake.calls.some((c) => c.path.endsWith("/sync-tickets"))).toBe(false);
+});

@@ -80,9 +80,12 @@ export function ItsmConfiguration({ connection, run, lastFinished, spec, onEdit 
         }
       }
     } catch (e) {
-      const message = describeError(e).message;
-      setError(message);
-      announce(t("announce.actionFailed", { message }), "error");
+      const shown = describeError(e, [], { [configKey]: t(spec.scope.legend) });
+      // A refused scope (e.g. an id the last verification no longer lists) is shown on the scope.
+      const scopeProblem = shown.fields[configKey];
+      if (scopeProblem) setScopeError(scopeProblem);
+      else setError(shown.message);
+      announce(t("announce.actionFailed", { message: scopeProblem ?? shown.message }), "error");
     } finally {
       setPending(null);
     }
