@@ -36,6 +36,10 @@ test: install servers lint ## Lint, then run every package's tests (web unit tes
 	@if [ -f web/package.json ]; then (cd web && npm test); fi
 	$(UV) run pytest $(PYTEST_ARGS)
 
+.PHONY: chaos
+chaos: install servers ## The chaos suite: kill, restart and cut off real processes; prints its table
+	$(UV) run pytest tests/chaos -m "" -p no:cacheprovider $(PYTEST_ARGS)
+
 .PHONY: lint
 lint: install ## ruff (format check + lint) and mypy strict on every package
 	$(UV) run ruff format --check .

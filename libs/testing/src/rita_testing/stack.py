@@ -1,0 +1,182 @@
+"""The services as real processes on free loopback ports, for system, chaos and tracing tests.
+
+A `Stack` starts any of the console scripts (connections-api, status-consumer, sse-gateway,
+itsm-sync, the emulators) with one shared environment (database, queue, Redis prefix, secrets)
+plus each process's own, waits for `/readyz`, and can stop, SIGKILL and restart one process while
+the others keep running. Several processes of one service (replicas) get distinct names.
+Every log goes to a file of its own, so a test can scan them (e.g. for a leaked secret).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from rita_testing.helpers import free_port
+
+BIN = Path(sys.executable).parent
+READY_TIMEOUT = 90.0
+
+
+@dataclass
+class Proc:
+    """One started process: its command, environment, port, log file and readiness URL."""
+
+    name: str
+    command: str
+    env: dict[str, str]
+    port: int
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def stack_secrets() -> dict[str, str]:
+    """Fresh secrets for one stack (never the same twice, never a shipped default)."""
+    return {
+        "AUTH_JWT_SECRET": secrets.token_urlsafe(32),
+        "SYNC_WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
+        "ITSM_SYNC_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
+
+
+@dataclass
+class Stack:
+    """Processes sharing `env`; `start` adds one, `kill`/`restart` act on one by name."""
+
+    env: dict[str, str]
+    logs: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="rita-stack-")))
+    procs: dict[str, Proc] = field(default_factory=dict)
+
+    def start(
+        self,
+        name: str,
+        command: str | None = None,
+        env: Mapping[str, str] | None = None,
+        *,
+        wait: bool = True,
+    ) -> Proc:
+        """Start `command` (a console script, default `name`) as process `name` on a free port."""
+        port = free_port()
+        proc = Proc(
+            name=name,
+            command=command or name,
+            env={**self.env, **(env or {}), "PORT": str(port), "HOST": "127.0.0.1"},
+            port=port,
+            log=self.logs / f"{name}.log",
+        )
+        self.procs[name] = proc
+        self._spawn(proc)
+        if wait:
+            self.wait_ready(name)
+        return proc
+
+    def _spawn(self, proc: Proc) -> None:
+        with proc.log.open("ab") as out:
+            # The command is one of this workspace's console scripts, never user input.
+            proc.process = subprocess.Popen(  # noqa: S603
+                [str(BIN / proc.command)],
+                env={**os.environ, **proc.env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_ready(self, *names: str, path: str = "/readyz", within: float = READY_TIMEOUT) -> None:
+        """Until every named process (default: all) answers 200 on `path`."""
+        pending = [self.procs[n] for n in (names or tuple(self.procs))]
+        deadline = time.monotonic() + within
+        with httpx.Client(timeout=2) as client:
+            while pending:
+                for proc in list(pending):
+                    if not proc.alive():
+                        raise RuntimeError(f"{proc.name} exited during start-up:\n{proc.tail()}")
+                    with contextlib.suppress(httpx.HTTPError):
+                        if client.get(proc.url + path).status_code == 200:
+                            pending.remove(proc)
+                if pending and time.monotonic() > deadline:
+                    names_left = ", ".join(p.name for p in pending)
+                    raise RuntimeError(
+                        f"not ready after {within}s: {names_left}\n{pending[0].tail()}"
+                    )
+                if pending:
+                    time.sleep(0.1)
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> int | None:
+        """Send `sig` and wait for the process to end; answers its exit code."""
+        proc = self.procs[name]
+        if proc.process is None or proc.process.poll() is not None:
+            return proc.process.returncode if proc.process else None
+        proc.process.send_signal(sig)
+        try:
+            return proc.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.process.kill()
+            return proc.process.wait()
+
+    def restart(self, name: str, *, wait: bool = True) -> Proc:
+        """Start a stopped process again with the same port and environment."""
+        proc = self.procs[name]
+        if proc.alive():
+            self.kill(name, signal.SIGTERM)
+        self._spawn(proc)
+        if wait:
+            self.wait_ready(name)
+        return proc
+
+    def logs_text(self, exclude: frozenset[str] = frozenset()) -> str:
+        """Every process's log but those named in `exclude`, concatenated (leak scans)."""
+        return "\n".join(
+            p.log.read_text(errors="replace") for p in self.procs.values() if p.name not in exclude
+        )
+
+    def stop(self) -> None:
+        """SIGTERM every process, SIGKILL what is still running after 15 s."""
+        for proc in self.procs.values():
+            if proc.process is not None and proc.alive():
+                proc.process.terminate()
+        for proc in self.procs.values():
+            if proc.process is None:
+                continue
+            try:
+                proc.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.process.kill()
+                proc.process.wait()
+
+    def close(self) -> None:
+        """Stop everything and remove the logs."""
+        self.stop()
+        shutil.rmtree(self.logs, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_stack(env: Mapping[str, str]) -> Iterator[Stack]:
+    """A `Stack` that is stopped and cleaned up however the block ends."""
+    stack = Stack(env=dict(env))
+    try:
+        yield stack
+    finally:
+        stack.close()

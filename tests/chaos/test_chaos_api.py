@@ -1,0 +1,139 @@
+"""The API killed between commit and webhook; its database connections cut under read load."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+
+import asyncpg
+import httpx
+
+from rita_testing import asyncpg_dsn
+from rita_testing.stack import Stack
+from tests.chaos.conftest import Row
+from tests.chaos.harness import Api, eventually_true
+from tests.chaos.receiver import running_receiver
+
+
+async def enable(database_url: str, connection_id: str) -> None:
+    """Mark a connection verified (as a successful verification would) without a sync service."""
+    db = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await db.execute(
+            "UPDATE data_source_connections SET enabled = true, status = 'idle', "
+            'settings = \'{"base_url": "https://acme.atlassian.net", "email": "a@b.co"}\', '
+            "latest_options = '{\"projects\": []}', last_verified_at = now(), "
+            "last_verification_at = now() WHERE id = $1",
+            uuid.UUID(connection_id),
+        )
+    finally:
+        await db.close()
+
+
+async def outbox_rows(database_url: str) -> list[asyncpg.Record]:
+    db = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        return list(await db.fetch("SELECT webhook_id, action, status FROM webhook_outbox"))
+    finally:
+        await db.close()
+
+
+async def test_api_killed_between_commit_and_webhook_delivers_after_restart(
+    stack_factory: Callable[..., Stack], system_database: str, chaos_row: Row
+) -> None:
+    async with running_receiver() as receiver:
+        receiver.hold = True  # the first delivery never gets an answer: the API dies waiting
+        stack = stack_factory(SYNC_WEBHOOK_URL=receiver.url)
+        api_proc = await asyncio.to_thread(stack.start, "connections-api")
+        tenant = uuid.uuid4()
+        async with Api(api_proc.url, tenant) as api:
+            row = await api.connection("jira_itsm")
+            await enable(system_database, row["id"])
+            started = await api.call(
+                "POST", f"/api/data-sources/{row['id']}/sync-tickets", json={"time_range_days": 30}
+            )
+            assert started.status_code == 202, started.text
+        await asyncio.wait_for(receiver.arrived.wait(), 30)
+        await asyncio.to_thread(stack.kill, "connections-api")
+        # Committed, sent once, never answered: the row is still due.
+        [pending] = await outbox_rows(system_database)
+        assert (pending["action"], pending["status"]) == ("sync_tickets", "pending")
+
+        receiver.hold = False
+        receiver.release.set()
+        await asyncio.to_thread(stack.restart, "connections-api")
+
+        async def delivered() -> bool:
+            rows = await outbox_rows(system_database)
+            return [r["status"] for r in rows] == ["delivered"]
+
+        await eventually_true(delivered, within=60)
+    ids = {d.webhook_id for d in receiver.deliveries}
+    # The same webhook-id both times: the sync service de-duplicates the redelivery.
+    assert ids == {pending["webhook_id"]}
+    assert receiver.actions() == ["sync_tickets"] * len(receiver.deliveries)
+    chaos_row(
+        "webhooks lost after SIGKILL between commit and delivery",
+        f"0 of 1 (delivered after restart; {len(receiver.deliveries)} attempts, one webhook-id)",
+        "0 lost",
+        met=True,
+    )
+
+
+async def test_terminated_database_connections_never_surface_as_5xx_on_reads(
+    stack_factory: Callable[..., Stack], system_database: str, chaos_row: Row
+) -> None:
+    stack = stack_factory()
+    api_proc = await asyncio.to_thread(stack.start, "connections-api")
+    tenant = uuid.uuid4()
+    async with Api(api_proc.url, tenant) as api:
+        row = await api.connection("jira_itsm")
+        paths = [
+            "/api/data-sources",
+            f"/api/data-sources/{row['id']}",
+            f"/api/data-sources/{row['id']}/ingestion-runs",
+            f"/api/data-sources/{row['id']}/ingestion-runs/latest",
+        ]
+        statuses: list[int] = []
+        stop = asyncio.Event()
+
+        async def reader(n: int) -> None:
+            while not stop.is_set():
+                try:
+                    response = await api.http.get(paths[n % len(paths)])
+                    statuses.append(response.status_code)
+                except httpx.TransportError:
+                    statuses.append(599)  # the connection itself failed: worse than a 5xx
+                n += 1
+
+        async def terminator() -> int:
+            killed = 0
+            db = await asyncpg.connect(asyncpg_dsn(system_database))
+            try:
+                for _ in range(20):
+                    await asyncio.sleep(0.25)
+                    killed += len(
+                        await db.fetch(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                        )
+                    )
+            finally:
+                await db.close()
+            return killed
+
+        readers = [asyncio.create_task(reader(n)) for n in range(8)]
+        killed = await terminator()
+        stop.set()
+        await asyncio.gather(*readers)
+    errors = [s for s in statuses if s >= 500]
+    assert killed > 0
+    assert statuses.count(200) > 0
+    assert errors == []
+    chaos_row(
+        "5xx answers to reads while connections are terminated",
+        f"{len(errors)} of {len(statuses)} ({killed} backends terminated)",
+        "0",
+        met=not errors,
+    )

@@ -1,0 +1,76 @@
+"""Fixtures of the system-level suites (chaos, tracing): processes over a test's own state."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from rita_testing.stack import Stack, stack_secrets
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _alembic_upgrade(url: str, service: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=ROOT / "services" / service,
+        env={**os.environ, "DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def system_database(database_factory: Callable[[str], str]) -> str:
+    """A fresh Rita database at the head revision, for this test alone."""
+    url = database_factory("system")
+    _alembic_upgrade(url, "connections-api")
+    return url
+
+
+@pytest.fixture
+def sync_database(database_factory: Callable[[str], str]) -> str:
+    """A fresh itsm-sync database at its head revision, for this test alone."""
+    url = database_factory("itsm_sync")
+    _alembic_upgrade(url, "itsm-sync")
+    return url
+
+
+@pytest.fixture
+def stack_factory(
+    system_database: str,
+    sync_database: str,
+    rabbitmq_url: str,
+    redis_url: str,
+    queue_name: str,
+    redis_prefix: str,
+) -> Iterator[Callable[..., Stack]]:
+    """`factory(**env)`: a Stack over this test's own databases, queue and Redis prefix."""
+    made: list[Stack] = []
+
+    def factory(**overrides: str) -> Stack:
+        env = {
+            **stack_secrets(),
+            "LOG_FORMAT": "json",
+            "DATABASE_URL": system_database,
+            "ITSM_SYNC_DATABASE_URL": sync_database,
+            "RABBITMQ_URL": rabbitmq_url,
+            "REDIS_URL": redis_url,
+            "STATUS_QUEUE": queue_name,
+            "EVENTS_KEY_PREFIX": redis_prefix,
+            "AUTH_DEV_MODE": "true",
+            "OUTBOX_POLL_INTERVAL": "0.2",
+            **overrides,
+        }
+        stack = Stack(env=env)
+        made.append(stack)
+        return stack
+
+    yield factory
+    for stack in made:
+        stack.close()

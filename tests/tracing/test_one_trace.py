@@ -1,0 +1,93 @@
+"""One verify, one trace: the API, itsm-sync, fake-jira, the consumer and the gateway all join it.
+
+Every process exports with its ordinary OTLP exporter to a receiver in this test (the in-memory
+exporter of the suite); the test starts the trace itself with a `traceparent` of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import uuid
+from collections.abc import Callable
+
+from rita_testing.stack import Stack
+from tests.chaos.harness import Api, Listener, eventually_true
+from tests.tracing.otlp_receiver import otlp_receiver
+
+EMAIL = "trace@example.com"
+TOKEN = "fake-jira-token-trace"
+SERVICES = {"connections-api", "itsm-sync", "fake-jira", "status-consumer", "sse-gateway"}
+
+
+async def test_one_verify_is_one_trace_across_all_five_processes(
+    stack_factory: Callable[..., Stack],
+) -> None:
+    trace_id = secrets.token_hex(16)
+    traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
+    with otlp_receiver() as (endpoint, store):
+        stack = stack_factory(
+            OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+            OTEL_TRACES_SAMPLER="parentbased_always_on",
+            OTEL_BSP_SCHEDULE_DELAY="100",
+        )
+        jira = await asyncio.to_thread(
+            stack.start, "fake-jira", env={"FAKE_JIRA_ACCOUNTS": f"{EMAIL}:{TOKEN}"}
+        )
+        allowed = {"JIRA_ALLOWED_PRIVATE_HOSTS": f"127.0.0.1:{jira.port}"}
+        sync = await asyncio.to_thread(stack.start, "itsm-sync", env=allowed)
+        await asyncio.to_thread(stack.start, "status-consumer")
+        gateway = await asyncio.to_thread(stack.start, "sse-gateway")
+        api_proc = await asyncio.to_thread(
+            stack.start,
+            "connections-api",
+            env={**allowed, "SYNC_WEBHOOK_URL": f"{sync.url}/webhook"},
+        )
+        async with Api(api_proc.url, uuid.uuid4()) as api:
+            row = await api.connection("jira_itsm")
+            listener = await Listener(gateway.url, await api.events_token()).start()
+            verify = await api.call(
+                "POST",
+                f"/api/data-sources/{row['id']}/verify",
+                json={
+                    "settings": {"base_url": jira.url, "email": EMAIL},
+                    "credentials": {"email": EMAIL, "api_token": TOKEN},
+                },
+                headers={"traceparent": traceparent},
+            )
+            assert verify.status_code == 202, verify.text
+
+            async def verified_on_screen() -> bool:
+                return any(
+                    f.event == "data_source_update" and f.json()["enabled"] is True
+                    for f in listener.data_frames()
+                )
+
+            await eventually_true(verified_on_screen, within=60)
+            await listener.stop()
+
+        async def every_service_reported() -> bool:
+            seen = {s.service for s in store.spans() if s.trace_id == trace_id}
+            return seen >= SERVICES
+
+        try:
+            await eventually_true(every_service_reported, within=30)
+        finally:
+            by_service = {
+                service: sorted(
+                    {
+                        s.name
+                        for s in store.spans()
+                        if s.service == service and s.trace_id == trace_id
+                    }
+                )
+                for service in SERVICES
+            }
+            print(json.dumps(by_service, indent=1))  # noqa: T201 - shown when the test fails
+    assert {s.service for s in store.spans() if s.trace_id == trace_id} == SERVICES
+    # Log lines of the request carry the trace id (the API's and the sync service's).
+    logs = stack.logs_text()
+    for name in ("connections-api", "itsm-sync"):
+        assert trace_id in stack.procs[name].log.read_text(), f"{name} logged no line of the trace"
+    assert trace_id in logs
