@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
+import store
+from itsm_sync.migrate import migrate as migrate_itsm_sync
 from rita_testing.stack import Stack, stack_secrets
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _alembic_upgrade(url: str, service: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=ROOT / "services" / service,
-        env={**os.environ, "DATABASE_URL": url},
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture
 def system_database(database_factory: Callable[[str], str]) -> str:
     """A fresh Rita database at the head revision, for this test alone."""
     url = database_factory("system")
-    _alembic_upgrade(url, "connections-api")
+    store.migrate(url)
     return url
 
 
@@ -37,7 +23,7 @@ def system_database(database_factory: Callable[[str], str]) -> str:
 def sync_database(database_factory: Callable[[str], str]) -> str:
     """A fresh itsm-sync database at its head revision, for this test alone."""
     url = database_factory("itsm_sync")
-    _alembic_upgrade(url, "itsm-sync")
+    migrate_itsm_sync(url)
     return url
 
 
