@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
+from uuid import UUID
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -34,6 +35,7 @@ from status_consumer.metrics import (
     RETRIES,
     TENANT_MISMATCHES,
 )
+from status_consumer.tracing import batch_span, row_traceparents
 from store import BatchResult, apply_status_batch
 
 log = structlog.get_logger(__name__)
@@ -98,6 +100,11 @@ class BatchApplier:
         return await self._until_up("postgresql", step)
 
     async def flush(self, items: list[Item]) -> None:
+        """Commit `items`, publish their events, acknowledge them (one span with tracing on)."""
+        with batch_span(items):
+            await self._flush(items)
+
+    async def _flush(self, items: list[Item]) -> None:
         """Commit `items`, publish their events, acknowledge them; raise `ShuttingDown` to leave
         them unacknowledged."""
         started = time.perf_counter()
@@ -109,7 +116,7 @@ class BatchApplier:
             if len(items) > 1:
                 log.warning("batch_failed_isolating", size=len(items), error=type(exc).__name__)
                 for item in items:
-                    await self.flush([item])
+                    await self._flush([item])
                 return
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
             if can_never_apply(exc):
@@ -121,7 +128,7 @@ class BatchApplier:
         committed = datetime.now(UTC)
         BATCH_SECONDS.observe(time.perf_counter() - started)
         BATCH_SIZE.observe(len(items))
-        await self._publish(result)
+        await self._publish(result, row_traceparents(items, result))
         refused = {r.index for r in result.rejected}
         await self._acks.committed([i.delivery for n, i in enumerate(items) if n not in refused])
         for rejected in result.rejected:
@@ -130,13 +137,16 @@ class BatchApplier:
             await self._dead.dead_letter(item.delivery, rejected.reason, "wrong_connection_kind")
         self._record([i for n, i in enumerate(items) if n not in refused], result, committed)
 
-    async def _publish(self, result: BatchResult) -> None:
-        # The contracts' models: serialized as the API serializes the same rows.
+    async def _publish(self, result: BatchResult, traces: dict[UUID, str]) -> None:
+        # The contracts' models: serialized as the API serializes the same rows. Each event
+        # carries the trace of the message that changed its row (empty with tracing off).
         events = [
-            OutgoingEvent(r.tenant_id, EventName.INGESTION_RUN_UPDATE, r) for r in result.runs
+            OutgoingEvent(r.tenant_id, EventName.INGESTION_RUN_UPDATE, r, traces.get(r.id))
+            for r in result.runs
         ]
         events += [
-            OutgoingEvent(c.tenant_id, EventName.DATA_SOURCE_UPDATE, c) for c in result.connections
+            OutgoingEvent(c.tenant_id, EventName.DATA_SOURCE_UPDATE, c, traces.get(c.id))
+            for c in result.connections
         ]
         if not events:
             return
