@@ -31,8 +31,9 @@ class Settings(ServiceSettings):
     prefetch_count: int = Field(default=600, ge=1, le=65535)
     # Deliveries of a message whose handling fails (not an outage) before it is dead-lettered.
     max_attempts: int = Field(default=5, ge=1)
-    # Longest pause between retries while PostgreSQL or Redis is unreachable.
-    retry_max_backoff: float = Field(default=5.0, gt=0)
+    # Longest pause between retries while PostgreSQL or Redis is unreachable: a dependency that
+    # returns is noticed within a second (issue 12: clients right within 5 s of Redis's return).
+    retry_max_backoff: float = Field(default=1.0, gt=0)
     # Seconds the in-flight batch may take to finish at shutdown.
     graceful_timeout: float = Field(default=15.0, gt=0)
     receipts_retention_days: int = Field(default=7, ge=1)
