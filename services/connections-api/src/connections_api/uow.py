@@ -11,7 +11,6 @@ from connections_api.database import ensure_live
 from connections_api.state import AppState
 from contracts import EventName
 from events import OutgoingEvent
-from observability import current_traceparent
 from servicekit import service_state
 from store.public import connection_public, run_public
 from store.tables import DataSourceConnection, IngestionRun
@@ -29,23 +28,13 @@ class Unit:
     def connection_changed(self, row: DataSourceConnection) -> None:
         """Publish this connection's new state after the commit."""
         self._events.append(
-            OutgoingEvent(
-                row.tenant_id,
-                EventName.DATA_SOURCE_UPDATE,
-                connection_public(row),
-                current_traceparent(),  # the request's trace reaches the browser's frame
-            )
+            OutgoingEvent(row.tenant_id, EventName.DATA_SOURCE_UPDATE, connection_public(row))
         )
 
     def run_changed(self, row: IngestionRun) -> None:
         """Publish this run's new state after the commit."""
         self._events.append(
-            OutgoingEvent(
-                row.tenant_id,
-                EventName.INGESTION_RUN_UPDATE,
-                run_public(row),
-                current_traceparent(),
-            )
+            OutgoingEvent(row.tenant_id, EventName.INGESTION_RUN_UPDATE, run_public(row))
         )
 
     def outbox_written(self) -> None:
