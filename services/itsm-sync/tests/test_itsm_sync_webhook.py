@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from contracts import (
@@ -173,13 +174,48 @@ async def test_cancel_before_sync_keeps_the_run_from_starting(
     assert run.status == "cancelled"
 
 
-async def test_health_readiness_and_metrics(client: httpx.AsyncClient) -> None:
+async def sample(client: httpx.AsyncClient, name: str, **labels: str) -> float:
+    """The value of one sample on `/metrics` (0 when it has not been counted yet)."""
+    text = (await client.get("/metrics")).text
+    for family in text_string_to_metric_families(text):
+        for found in family.samples:
+            if found.name == name and found.labels == labels:
+                return float(found.value)
+    return 0.0
+
+
+async def test_health_readiness_and_metrics(
+    client: httpx.AsyncClient,
+    sign: Callable[..., dict[str, str]],
+    messages: Any,
+    ids: dict[str, str],
+) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["status"] == "ready"
-    metrics = await client.get("/metrics")
-    assert "itsm_sync_webhooks_total" in metrics.text
+    # The counters move by exactly what each request did (a registered metric with no samples
+    # would still print its name).
+    webhooks = "itsm_sync_webhooks_total"
+    accepted = {"action": "verify_credentials", "outcome": "accepted"}
+    rejected = {"action": "unknown", "outcome": "rejected"}
+    failed = {"type": "verification", "status": "failed"}
+    before = (
+        await sample(client, webhooks, **accepted),
+        await sample(client, webhooks, **rejected),
+        await sample(client, "itsm_sync_status_messages_total", **failed),
+    )
+    body = unsupported_verify(ids)
+    forged = sign(body, auth="Bearer nope")
+    assert (await client.post("/webhook", content=body, headers=forged)).status_code == 401
+    assert (await client.post("/webhook", content=body, headers=sign(body))).status_code == 202
+    await messages(lambda got: len(got) >= 1, 10.0)
+    after = (
+        await sample(client, webhooks, **accepted),
+        await sample(client, webhooks, **rejected),
+        await sample(client, "itsm_sync_status_messages_total", **failed),
+    )
+    assert after == (before[0] + 1, before[1] + 1, before[2] + 1)
 
 
 async def test_cancel_interleaved_with_the_sync_claim_still_cancels(
