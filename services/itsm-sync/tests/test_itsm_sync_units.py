@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from contracts import TicketIngestionMessage, VerificationMessage
 from itsm_sync.connectors.jira.jql import import_jql
 from itsm_sync.connectors.jira.tickets import issue_ticket
 from itsm_sync.crypto import CredentialCipher, DecryptionError, credential_aad
+from itsm_sync.publisher import wire_body
 from itsm_sync.runstate import RunStatus, can_move, sources_of
 from itsm_sync.webhook_auth import WebhookAuthenticator, WebhookRejected
 from rita_testing.webhooks import signed_headers
@@ -160,3 +164,42 @@ def test_jira_tickets_keep_the_allow_list_and_refuse_broken_issues() -> None:
     assert ticket["scope"] == "IT"
     assert ticket["source_updated"] == datetime(2026, 1, 31, 10, tzinfo=UTC)
     assert "secret_field" not in ticket["fields"]
+
+
+def test_published_bodies_carry_what_ritas_consumer_reads() -> None:
+    ids = {"tenant_id": uuid.uuid4(), "connection_id": uuid.uuid4()}
+    failed = VerificationMessage.model_validate(
+        {**ids, "status": "failed", "error": "Jira rejected the email or API token (401)"}
+    )
+    assert wire_body(failed) == {
+        "type": "verification",
+        "tenant_id": str(ids["tenant_id"]),
+        "connection_id": str(ids["connection_id"]),
+        "status": "failed",
+        "error": "Jira rejected the email or API token (401)",
+        "error_message": "Jira rejected the email or API token (401)",
+    }
+    run = TicketIngestionMessage.model_validate(
+        {
+            **ids,
+            "ingestion_run_id": uuid.uuid4(),
+            "status": "failed",
+            "records_processed": 120,
+            "records_failed": 0,
+            "total_estimated": 300,
+            "error_message": "Jira answered 503",
+        }
+    )
+    body = wire_body(run)
+    assert body["type"] == "ticket_ingestion"
+    assert body["error_message"] == "Jira answered 503"
+    # JSON numbers, not strings: Rita's consumer computes percentages from them.
+    assert json.loads(json.dumps(body))["records_processed"] == 120
+    assert [type(body[k]) for k in ("records_processed", "records_failed", "total_estimated")] == [
+        int,
+        int,
+        int,
+    ]
+    assert "error" not in wire_body(
+        VerificationMessage.model_validate({**ids, "status": "success", "options": []})
+    )
