@@ -1,11 +1,28 @@
 """Log lines are JSON with bound context, and secret-looking keys are masked at any depth."""
 
 import json
+import logging
+from collections.abc import Iterator
 
 import pytest
 import structlog
 
 from observability import REDACTED, configure_logging
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """`configure_logging` replaces process-wide state: give the next test what it had."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    config = structlog.get_config()
+    context = structlog.contextvars.get_contextvars()
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.configure(**config)
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(**context)
 
 
 def test_json_line_with_context_and_redaction(capsys: pytest.CaptureFixture[str]) -> None:
@@ -32,7 +49,6 @@ def test_json_line_with_context_and_redaction(capsys: pytest.CaptureFixture[str]
 
 def test_logging_follows_a_swapped_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     import io
-    import logging
     import sys
 
     configure_logging("unit-test")

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -23,7 +22,6 @@ from connections_api.testing import (
     Receiver,
     start_receiver,
 )
-from rita_testing import asyncpg_dsn
 from servicekit import service_state
 
 
@@ -40,14 +38,17 @@ ApiFactory = Callable[..., Awaitable[Api]]
 
 @pytest.fixture
 async def api_factory(
-    rita_database_url: str, redis_url: str, redis_prefix: str, receiver: Receiver
+    module_database_url: str, redis_url: str, redis_prefix: str, receiver: Receiver
 ) -> AsyncIterator[ApiFactory]:
-    """Start an app (lifespan run) with overrides; everything stops at the end of the test."""
+    """Start an app (lifespan run) with overrides; everything stops at the end of the test.
+
+    The database is this module's own copy of the migrated template (rita_testing's
+    `module_database_url`): no other module's rows, outbox or faults reach it."""
     stack: list[tuple[LifespanManager, httpx.AsyncClient, Redis]] = []
 
     async def start(**overrides: Any) -> Api:
         values: dict[str, Any] = {
-            "database_url": rita_database_url,
+            "database_url": module_database_url,
             "redis_url": redis_url,
             "events_key_prefix": redis_prefix,
             "auth_jwt_secret": JWT_SECRET,
@@ -69,14 +70,6 @@ async def api_factory(
             "reaper_interval": 0.2,
             "db_pool_size": 5,
         }
-        # Tests share one database: webhooks an earlier test's app left queued are not ours.
-        conn = await asyncpg.connect(asyncpg_dsn(rita_database_url))
-        try:
-            await conn.execute(
-                "UPDATE webhook_outbox SET status = 'failed' WHERE status = 'pending'"
-            )
-        finally:
-            await conn.close()
         settings = Settings(**{**values, **overrides})
         app = create_app(settings)
         manager = LifespanManager(app)
@@ -86,7 +79,7 @@ async def api_factory(
         )
         redis = Redis.from_url(redis_url)
         stack.append((manager, client, redis))
-        return Api(client, service_state(app, AppState), settings, rita_database_url, redis)
+        return Api(client, service_state(app, AppState), settings, module_database_url, redis)
 
     yield start
     for manager, client, redis in reversed(stack):

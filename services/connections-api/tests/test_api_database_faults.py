@@ -71,10 +71,10 @@ async def test_a_write_after_the_server_drops_the_pool_succeeds(
 
 
 async def test_every_route_answers_503_with_retry_after_while_the_database_is_down(
-    api_factory: ApiFactory, rita_database_url: str
+    api_factory: ApiFactory, module_database_url: str
 ) -> None:
     nothing_listens = with_database(
-        rita_database_url.replace("127.0.0.1:5432", f"127.0.0.1:{free_port()}"), "rita"
+        module_database_url.replace("127.0.0.1:5432", f"127.0.0.1:{free_port()}"), "rita"
     )
     api = await api_factory(database_url=nothing_listens)
     tenant, cid = uuid.uuid4(), uuid.uuid4()

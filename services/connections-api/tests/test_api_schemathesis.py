@@ -9,8 +9,10 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
+import redis
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,8 +26,10 @@ from connections_api.testing import (
     WEBHOOK_SECRET,
     start_receiver,
 )
-from contracts import Principal, Role
+from contracts import DEFAULT_DATA_SOURCES, Principal, Role
 from rita_auth import issue_token
+from rita_testing import asyncpg_dsn
+from rita_testing.servers import run_async
 
 TENANT = uuid.uuid4()
 
@@ -68,13 +72,32 @@ class LiveApi:
         self._thread.join(30)
 
 
+async def _delete_outbox(database_url: str) -> None:
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await conn.execute("DELETE FROM webhook_outbox")
+    finally:
+        await conn.close()
+
+
+def _delete_keys(redis_url: str, prefix: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for key in client.scan_iter(match=f"{prefix}*", count=500):
+            client.delete(key)
+    finally:
+        client.close()
+
+
 @pytest.fixture(scope="module")
-def live_api(rita_database_url: str, redis_url: str) -> Iterator[LiveApi]:
-    """A live API whose tenant has its default connections."""
+def live_api(module_database_url: str, redis_url: str) -> Iterator[LiveApi]:
+    """A live API on this module's own database whose tenant has its default connections;
+    its Redis keys and the webhooks it queued are removed afterwards."""
+    prefix = f"test:schemathesis:{uuid.uuid4().hex[:8]}:"
     values: dict[str, Any] = {
-        "database_url": rita_database_url,
+        "database_url": module_database_url,
         "redis_url": redis_url,
-        "events_key_prefix": f"test:schemathesis:{uuid.uuid4().hex[:8]}:",
+        "events_key_prefix": prefix,
         "auth_jwt_secret": JWT_SECRET,
         "auth_jwks_url": None,
         "auth_dev_mode": True,
@@ -83,9 +106,15 @@ def live_api(rita_database_url: str, redis_url: str) -> Iterator[LiveApi]:
         "webhook_timeout": 2,
         "db_pool_size": 5,
     }
-    with LiveApi(values) as live:
-        httpx.post(f"{live.url}/api/data-sources/seed", headers=_auth(), timeout=10)
-        yield live
+    try:
+        with LiveApi(values) as live:
+            seeded = httpx.post(f"{live.url}/api/data-sources/seed", headers=_auth(), timeout=10)
+            assert seeded.status_code == 200, seeded.text
+            assert seeded.json()["count"] == len(DEFAULT_DATA_SOURCES)
+            yield live
+    finally:
+        run_async(lambda: _delete_outbox(module_database_url))
+        _delete_keys(redis_url, prefix)
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +132,11 @@ def _auth() -> dict[str, str]:
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_no_server_errors(api_schema: Any, live_api: LiveApi, mode: GenerationMode) -> None:
     listed = httpx.get(f"{live_api.url}/api/data-sources", headers=_auth(), timeout=10).json()
-    # Real ids as well as random ones, so generated bodies reach the real code paths.
-    real_ids = st.sampled_from([row["id"] for row in listed["data"]] + [None])
+    ids = [row["id"] for row in listed["data"]]
+    assert len(ids) == len(DEFAULT_DATA_SOURCES)  # the seeded rows, not an empty list
+    # Real ids as well as the generated (random) ones (None: keep what schemathesis made), so
+    # generated bodies reach the real code paths.
+    real_ids = st.sampled_from([*ids, None])
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 12
     for operation in operations:
