@@ -65,9 +65,7 @@ schema: install ## Regenerate the committed JSON Schema, AsyncAPI and OpenAPI (+
 
 .PHONY: bench
 bench: install servers ## Run every benchmark in bench/ (prints RESULT lines)
-	@set -e; for b in bench/*.py; do [ "$$(basename $$b)" = "__init__.py" ] && continue; \
-		[ "$$(basename $$b)" = "_common.py" ] && continue; \
-		echo "== $$b"; $(UV) run python $$b; done
+	@set -e; for b in bench/*.py; do echo "== $$b"; $(UV) run python $$b; done
 
 .PHONY: clean
 clean: ## Remove caches and the virtual environment

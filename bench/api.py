@@ -1,6 +1,6 @@
 """connections-api throughput and latency beside a bare FastAPI endpoint, measured in one run.
 
-The API (`connections_api.main:run`, uvicorn, 1 worker) and the baseline (a bare FastAPI app
+The API (`connections_api.main:main`, uvicorn, 1 worker) and the baseline (a bare FastAPI app
 returning the same JSON from memory, same uvicorn settings) each run in a subprocess on loopback.
 A light keep-alive HTTP/1.1 client in this process loads them: `GET /api/data-sources` (6 rows of
 a seeded tenant, JWT checked, read from PostgreSQL) and `POST .../verify` (settings stored, event
@@ -28,9 +28,9 @@ import asyncpg
 import redis.asyncio as aioredis
 
 import store
-from connections_api.testing import start_receiver
 from contracts import Principal, Role
 from rita_auth import issue_token
+from rita_testing.connections_api import start_receiver
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("DATABASE_URL", "postgresql+asyncpg://root@127.0.0.1:5432/rita")
@@ -226,7 +226,7 @@ async def _bench(url: str) -> None:
     receiver, stop_receiver = await start_receiver()
     api_port, base_port = _free_port(), _free_port()
     api = _spawn(
-        "from connections_api.main import run; run()",
+        "from connections_api.main import main; main()",
         {
             "DATABASE_URL": url,
             "REDIS_URL": REDIS,

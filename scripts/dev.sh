@@ -26,9 +26,6 @@ for dir in services/*/; do
   [ -f "$dir/pyproject.toml" ] && echo "$name: PORT=${ports[$name]:-} exec uv run $name" >>"$procfile"
 done
 [ -f web/package.json ] && echo "web: cd web && npm run dev -- --host 127.0.0.1 --port 8080 --strictPort" >>"$procfile"
-if [ ! -s "$procfile" ]; then
-  echo "dev: no service exists yet (services/ is empty)"; exit 0
-fi
 
 echo "Rita connections, development mode:"
 echo "  console        http://127.0.0.1:8080   (web)"

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from contracts import StatusMessage, parse_status_message
+from rita_testing.rows import insert_connection, insert_run
 from store import BatchResult, apply_status_batch, prune_receipts
 from store.status_fold import REVERIFY_SUFFIX, is_credential_failure
-from store.testing import insert_connection, insert_run
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from contracts import parse_status_message
+from rita_testing.rows import insert_syncing_runs
 from store import apply_status_batch
-from store.testing import insert_syncing_runs
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 REVERIFY = " — verify the credentials again"

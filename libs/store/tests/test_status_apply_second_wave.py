@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from contracts import TRUNCATION_MARKER, parse_status_message
+from rita_testing.rows import insert_connection, insert_run
 from store import BatchResult, apply_status_batch
-from store.testing import insert_connection, insert_run
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from connections_api.app import create_app
 from connections_api.config import Settings
 from connections_api.state import AppState
-from connections_api.testing import (
+from rita_testing.connections_api import (
     JWT_SECRET,
     WEBHOOK_AUTH,
     WEBHOOK_SECRET,
@@ -34,6 +34,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 ApiFactory = Callable[..., Awaitable[Api]]
+LIFESPAN_SECONDS = 60
 
 
 @pytest.fixture
@@ -72,7 +73,10 @@ async def api_factory(
         }
         settings = Settings(**{**values, **overrides})
         app = create_app(settings)
-        manager = LifespanManager(app)
+        # Generous bounds (not expectations): start-up and shutdown on a machine shared by many.
+        manager = LifespanManager(
+            app, startup_timeout=LIFESPAN_SECONDS, shutdown_timeout=LIFESPAN_SECONDS
+        )
         await manager.__aenter__()
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=manager.app), base_url="http://api"

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import uvicorn
 
 from connections_api.app import create_app
-from connections_api.testing import Api
 from rita_testing import eventually, free_port
+from rita_testing.connections_api import Api
 from servicekit import KIB, PROBLEM_JSON
 
 CHUNK = 16 * KIB

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from connections_api.testing import Api
 from contracts import Role
+from rita_testing.connections_api import Api
 
 CONNECTION_ROUTES: list[tuple[str, str, object]] = [
     ("GET", "/api/data-sources/{id}", None),

@@ -10,8 +10,8 @@ import httpx
 
 from connections_api.app import APPLICATION_NAME
 from connections_api.errors import DATABASE_RETRY_AFTER_SECONDS
-from connections_api.testing import Api
 from rita_testing import free_port, with_database
+from rita_testing.connections_api import Api
 
 ApiFactory = Callable[..., Awaitable[Api]]
 

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import redis.asyncio as aioredis
 
-from connections_api.testing import Api
 from contracts import tenant_events_key
 from events import read_stream_entry
 from rita_testing import eventually
+from rita_testing.connections_api import Api
 from rita_testing.redis_servers import RedisServer
 
 ApiFactory = Callable[..., Awaitable[Api]]

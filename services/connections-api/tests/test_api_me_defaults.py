@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from connections_api.testing import Api
 from contracts import DEFAULT_DATA_SOURCES, Role
+from rita_testing.connections_api import Api
 
 DEFAULT_TYPES = {item.type.value for item in DEFAULT_DATA_SOURCES}
 

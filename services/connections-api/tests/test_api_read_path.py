@@ -6,8 +6,8 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 
-from connections_api.testing import Api
 from contracts import ConnectionsPublic, Role, tenant_events_key
+from rita_testing.connections_api import Api
 
 ApiFactory = Callable[..., Awaitable[Api]]
 

@@ -15,7 +15,7 @@ import pytest
 
 from connections_api.reaper import reap_once
 from connections_api.relay import backoff_seconds
-from connections_api.testing import Api, Receiver, eventually
+from rita_testing.connections_api import Api, Receiver, eventually
 
 JIRA = {"base_url": "https://acme.example.invalid", "email": "a@example.com"}
 CREDS = {"email": "a@example.com", "api_token": "ATATT-rules-token"}

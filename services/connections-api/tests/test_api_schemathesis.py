@@ -21,14 +21,14 @@ from schemathesis import GenerationMode
 
 from connections_api.app import create_app
 from connections_api.config import Settings
-from connections_api.testing import (
+from contracts import DEFAULT_DATA_SOURCES, Principal, Role
+from rita_auth import issue_token
+from rita_testing import asyncpg_dsn
+from rita_testing.connections_api import (
     JWT_SECRET,
     WEBHOOK_SECRET,
     start_receiver,
 )
-from contracts import DEFAULT_DATA_SOURCES, Principal, Role
-from rita_auth import issue_token
-from rita_testing import asyncpg_dsn
 from rita_testing.servers import run_async
 
 TENANT = uuid.uuid4()
@@ -46,7 +46,7 @@ class LiveApi:
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
 
     async def _main(self) -> None:
-        from connections_api.testing import serve
+        from rita_testing.connections_api import serve
 
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()

@@ -12,10 +12,10 @@ from redis.asyncio import Redis
 from standardwebhooks import Webhook
 
 from connections_api.reaper import reap_once
-from connections_api.testing import WEBHOOK_SECRET, Api, Receiver, eventually, free_port_url
 from contracts import parse_webhook
 from events import decode_channel_message
 from rita_testing import asyncpg_dsn
+from rita_testing.connections_api import WEBHOOK_SECRET, Api, Receiver, eventually, free_port_url
 
 
 async def _ready(api: Api, tenant: uuid.UUID, kind: str = "jira_itsm") -> str:

@@ -13,9 +13,9 @@ import jwt
 import pytest
 
 from connections_api.devtoken import DEV_TENANT_ID
-from connections_api.testing import JWT_SECRET, Api
 from contracts import EVENTS_TOKEN_AUDIENCE, Role
 from rita_auth import EventsTokens, JwtVerifier
+from rita_testing.connections_api import JWT_SECRET, Api
 
 
 async def test_events_token_has_its_own_audience_and_short_life(
@@ -139,7 +139,7 @@ def test_missing_configuration_stops_with_one_line(env: dict[str, str], expected
         if not k.startswith(("AUTH_", "SYNC_WEBHOOK", "EVENTS_TOKEN"))
     }
     result = subprocess.run(
-        [sys.executable, "-c", "from connections_api.main import run; run()"],
+        [sys.executable, "-c", "from connections_api.main import main; main()"],
         env={**clean, **env},
         capture_output=True,
         text=True,

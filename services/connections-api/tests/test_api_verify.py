@@ -12,9 +12,9 @@ import pytest
 import structlog
 from standardwebhooks import Webhook
 
-from connections_api.testing import WEBHOOK_AUTH, WEBHOOK_SECRET, Api, Receiver, free_port_url
 from contracts import Role, parse_webhook
 from observability import configure_logging
+from rita_testing.connections_api import WEBHOOK_AUTH, WEBHOOK_SECRET, Api, Receiver, free_port_url
 
 TOKEN = "ATATT3xFfGF0-super-secret-api-token-4242"
 JIRA = {"base_url": "https://acme.example.invalid/", "email": "admin@example.com"}

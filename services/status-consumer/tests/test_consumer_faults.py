@@ -33,9 +33,9 @@ from contracts import EventName, tenant_events_key
 from events import decode_stream_entry
 from rita_testing import asyncpg_dsn, eventually, free_port
 from rita_testing.redis_servers import RedisServer
+from rita_testing.rows import insert_syncing_runs
 from status_consumer.app import create_app
 from status_consumer.config import Settings
-from store.testing import insert_syncing_runs
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 STEPS = 40  # progress messages per run

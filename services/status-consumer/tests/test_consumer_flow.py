@@ -21,6 +21,7 @@ import sqlalchemy as sa
 import structlog.testing
 from asgi_lifespan import LifespanManager
 from prometheus_client import REGISTRY
+from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -34,10 +35,10 @@ from contracts import (
 )
 from events import decode_stream_entry
 from rita_auth import issue_token
+from rita_testing.rows import insert_connection, insert_run
 from status_consumer.app import create_app
 from status_consumer.config import Settings
 from status_consumer.deadletter import ATTEMPT_HEADER
-from store.testing import insert_connection, insert_run
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -446,10 +447,11 @@ async def api(
         database_url=rita_database_url,
         redis_url=redis_url,
         events_key_prefix=redis_prefix,
-        auth_jwt_secret=API_JWT_SECRET,
+        auth_jwt_secret=SecretStr(API_JWT_SECRET),
         sync_webhook_url="http://127.0.0.1:9/unused",
-        sync_webhook_secret="whsec_"
-        + base64.b64encode(b"parity-test-secret-32-bytes-long").decode(),
+        sync_webhook_secret=SecretStr(
+            "whsec_" + base64.b64encode(b"parity-test-secret-32-bytes-long").decode()
+        ),
         reaper_interval=3600,
         outbox_poll_interval=3600,
     )

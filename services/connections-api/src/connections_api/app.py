@@ -29,6 +29,10 @@ from servicekit import BodySizeLimitMiddleware, set_service_state
 
 log = structlog.get_logger()
 APPLICATION_NAME = "connections-api"
+# Webhook posts in flight to the sync service (the relay posts a batch concurrently, verify
+# posts inline), and the idle connections kept for the next ones.
+WEBHOOK_MAX_CONNECTIONS = 50
+WEBHOOK_KEEPALIVE = 10
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -40,15 +44,17 @@ def build_state(settings: Settings) -> AppState:
     engine = create_async_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
-        pool_recycle=1800,
+        max_overflow=settings.db_pool_size,  # bursts may double it, then it shrinks back
+        pool_recycle=settings.db_pool_recycle,
         # Named, so that operators (and the fault tests) can tell the API's sessions apart.
         connect_args={"server_settings": {"application_name": APPLICATION_NAME}},
     )
     redis = connect_redis(settings.redis_url, cluster=settings.redis_cluster)
     http = httpx.AsyncClient(
         timeout=settings.webhook_timeout,
-        limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
+        limits=httpx.Limits(
+            max_connections=WEBHOOK_MAX_CONNECTIONS, max_keepalive_connections=WEBHOOK_KEEPALIVE
+        ),
         follow_redirects=False,
     )
     verifier = JwtVerifier(
@@ -59,8 +65,8 @@ def build_state(settings: Settings) -> AppState:
     )
     target = WebhookTarget(
         url=settings.sync_webhook_url,
-        secret=settings.sync_webhook_secret,
-        authorization=settings.sync_webhook_auth,
+        secret=settings.sync_webhook_secret.get_secret_value(),
+        authorization=settings.sync_webhook_auth.get_secret_value(),
         timeout=settings.webhook_timeout,
         dialect=settings.sync_webhook_dialect,
     )

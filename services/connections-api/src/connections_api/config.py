@@ -22,14 +22,14 @@ class Settings(ServiceSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     # A Redis Cluster: hash-tagged event keys, sharded pub/sub (libs/events).
     redis_cluster: bool = False
-    auth_jwt_secret: str | None = None
+    auth_jwt_secret: SecretStr | None = None
     auth_jwks_url: str | None = None
     auth_issuer: str | None = None
     auth_audience: str | None = None
     auth_dev_mode: bool = False
     sync_webhook_url: str = "http://127.0.0.1:8003/webhook"
-    sync_webhook_secret: str = ""
-    sync_webhook_auth: str = ""
+    sync_webhook_secret: SecretStr = SecretStr("")
+    sync_webhook_auth: SecretStr = SecretStr("")  # sent verbatim as Authorization
     # `rita`: Rita's key names in the webhooks, to drive a sync service written for Rita's API.
     sync_webhook_dialect: Dialect = Dialect.STANDARD
     # Hosts that may be private or plain http (both variables read and merged; the JIRA_ name is
@@ -55,15 +55,19 @@ class Settings(ServiceSettings):
     outbox_backoff_max: float = Field(default=300, gt=0)
     reaper_interval: float = Field(default=60, gt=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # Seconds before a pooled connection is replaced: below the idle timeouts of the proxies and
+    # load balancers that may sit in front of PostgreSQL in production.
+    db_pool_recycle: int = Field(default=1800, ge=1)
 
     @model_validator(mode="after")
     def _auth_configured(self) -> Self:
         if not self.auth_jwt_secret and not self.auth_jwks_url:
             raise ValueError("AUTH_JWT_SECRET is required (or set AUTH_JWKS_URL)")
         events_token_secret(self.events_token_secret, self.auth_jwt_secret)  # the start-up line
-        if not self.sync_webhook_secret:
+        webhook_secret = self.sync_webhook_secret.get_secret_value()
+        if not webhook_secret:
             raise ValueError("SYNC_WEBHOOK_SECRET is required")
-        if not self.sync_webhook_secret.startswith("whsec_"):
+        if not webhook_secret.startswith("whsec_"):
             raise ValueError("SYNC_WEBHOOK_SECRET must be a Standard Webhooks secret (whsec_...)")
         return self
 

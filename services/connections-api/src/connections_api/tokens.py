@@ -1,49 +1,52 @@
-"""A cache of verified bearer tokens: the signature is checked once, the expiry every time."""
+"""A cache of verified bearer tokens: the signature is checked once, the expiry every time.
+
+`cachetools.TLRUCache` keeps each entry until its own time to use: at most `MAX_AGE_SECONDS`
+after the verification, never past the token's `exp` (read with PyJWT from the token that was
+just verified). Least recently used entries go first when it is full.
+"""
 
 from __future__ import annotations
 
-import base64
-import json
 import time
-from collections import OrderedDict
 from typing import Final
+
+import jwt
+from cachetools import TLRUCache
 
 from contracts import Principal
 from rita_auth import InvalidToken, JwtVerifier
 
-_MAX_ENTRIES: Final = 4096
-_MAX_AGE_SECONDS: Final = 60.0
+# Tokens of the callers of the last minute or so: a console polls and refetches with one token.
+MAX_ENTRIES: Final = 4096
+# A revoked signing key stops working within this time, whatever the token's own expiry.
+MAX_AGE_SECONDS: Final = 60.0
 
 
-def _expiry(token: str) -> float:
-    payload = token.split(".")[1]
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    return float(claims["exp"])
+def _until(_token: str, entry: tuple[Principal, float], now: float) -> float:
+    """The entry's time to use: `now + MAX_AGE_SECONDS`, never past `exp`."""
+    return min(now + MAX_AGE_SECONDS, entry[1])
 
 
 class CachingVerifier:
-    """`verify_async` with an LRU of recent tokens (kept at most 60 s, never past `exp`)."""
+    """`verify_async` behind a TLRU cache of recent tokens."""
 
     def __init__(self, verifier: JwtVerifier) -> None:
         self._verifier = verifier
-        self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        # Wall-clock timer: `exp` is a Unix time.
+        self._cache: TLRUCache[str, tuple[Principal, float]] = TLRUCache(
+            maxsize=MAX_ENTRIES, ttu=_until, timer=time.time
+        )
 
     async def verify(self, token: str) -> Principal:
         """The token's principal, or `InvalidToken`."""
-        now = time.time()
         hit = self._cache.get(token)
         if hit is not None:
-            principal, valid_until = hit
-            if now < valid_until:
-                self._cache.move_to_end(token)
-                return principal
-            del self._cache[token]
+            return hit[0]
         principal = await self._verifier.verify_async(token)
         try:
-            valid_until = min(now + _MAX_AGE_SECONDS, _expiry(token))
-        except (ValueError, KeyError, IndexError, TypeError):
+            claims = jwt.decode(token, options={"verify_signature": False})
+            expires = float(claims["exp"])
+        except (jwt.PyJWTError, KeyError, TypeError, ValueError):
             raise InvalidToken("invalid token") from None
-        self._cache[token] = (principal, valid_until)
-        if len(self._cache) > _MAX_ENTRIES:
-            self._cache.popitem(last=False)
+        self._cache[token] = (principal, expires)
         return principal

@@ -23,5 +23,6 @@ async def create_dev_token(state: StateDep, body: DevTokenRequest | None = None)
         tenant_id=request.tenant_id, role=request.role, email=request.email, sub=request.sub
     )
     return TokenResponse(
-        access_token=mint_dev_token(secret, principal), expires_in=DEV_TOKEN_TTL_SECONDS
+        access_token=mint_dev_token(secret.get_secret_value(), principal),
+        expires_in=DEV_TOKEN_TTL_SECONDS,
     )

@@ -1,10 +1,17 @@
-"""Test helpers (used by this package's tests and bench): a webhook receiver, an API driver."""
+"""connections-api under test: the API driver, a loopback webhook receiver, per-process secrets.
+
+Used by services/connections-api/tests and bench/api.py; it lives here, not in the shipped
+package, so nothing under any src/ imports pytest helpers. The secrets are random per test
+process (nothing hard-coded to leak into an image).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+import secrets
 import socket
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,11 +31,25 @@ from connections_api.state import AppState
 from contracts import Principal, PublishedEvent, Role, tenant_events_key
 from events import decode_stream_entry
 from rita_auth import issue_token
-from rita_testing import asyncpg_dsn
+from rita_testing.helpers import eventually, free_port
+from rita_testing.servers import asyncpg_dsn
 
-JWT_SECRET = "test-jwt-secret-0123456789abcdef0123456789"  # noqa: S105 - test-only
-WEBHOOK_SECRET = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5"  # noqa: S105 - test-only
-WEBHOOK_AUTH = "Bearer test-sync-auth"
+__all__ = [
+    "JWT_SECRET",
+    "WEBHOOK_AUTH",
+    "WEBHOOK_SECRET",
+    "Api",
+    "Received",
+    "Receiver",
+    "eventually",
+    "free_port_url",
+    "serve",
+    "start_receiver",
+]
+
+JWT_SECRET = secrets.token_urlsafe(32)
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+WEBHOOK_AUTH = f"Bearer {secrets.token_urlsafe(16)}"
 
 
 @dataclass
@@ -49,8 +70,7 @@ class Receiver:
     fail_status: int = 503
 
     def for_connection(self, connection_id: uuid.UUID | str) -> list[Received]:
-        import json
-
+        """The requests about one connection, in arrival order."""
         return [
             r for r in self.requests if json.loads(r.body)["connection_id"] == str(connection_id)
         ]
@@ -59,6 +79,7 @@ class Receiver:
 async def serve(
     app: Any, *, lifespan: Literal["on", "off"] = "off"
 ) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+    """Serve `app` with uvicorn on a free loopback port: the server, its task, `.../webhook`."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -69,20 +90,13 @@ async def serve(
         )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise TimeoutError("receiver did not start")
-        await asyncio.sleep(0.01)
+    await eventually(lambda: server.started, 10, what="uvicorn start")
     return server, task, f"http://127.0.0.1:{port}/webhook"
 
 
 def free_port_url() -> str:
     """A loopback URL where nothing listens."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/webhook"
+    return f"http://127.0.0.1:{free_port()}/webhook"
 
 
 @dataclass
@@ -98,6 +112,7 @@ class Api:
     def headers(
         self, tenant: uuid.UUID, role: Role = Role.ADMIN, sub: str = "user-1"
     ) -> dict[str, str]:
+        """An `Authorization` header for a caller of `tenant` with `role`."""
         principal = Principal(sub=sub, email=f"{sub}@example.com", tenant_id=tenant, role=role)
         return {"Authorization": f"Bearer {issue_token(JWT_SECRET, principal, ttl_seconds=600)}"}
 
@@ -109,6 +124,7 @@ class Api:
         return {row["type"]: row for row in response.json()["data"]}
 
     async def sql(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        """Run `query` on the test database (behind the API's back)."""
         conn = await asyncpg.connect(asyncpg_dsn(self.database_url))
         try:
             return list(await conn.fetch(query, *args))
@@ -129,15 +145,6 @@ class Api:
         key = tenant_events_key(tenant, self.settings.events_key_prefix)
         entries = await self.redis.xrange(key) or []
         return [decode_stream_entry(i, f) for i, f in entries]
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 15) -> None:
-    """Poll `check` until it is true or the deadline passes."""
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 async def start_receiver() -> tuple[Receiver, Callable[[], Awaitable[None]]]:
