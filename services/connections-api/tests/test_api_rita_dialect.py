@@ -17,8 +17,8 @@ import structlog
 from standardwebhooks import Webhook
 
 from connections_api.dialect import Dialect, translate
-from connections_api.testing import WEBHOOK_AUTH, WEBHOOK_SECRET, Api, Receiver, eventually
 from observability import configure_logging
+from rita_testing.connections_api import WEBHOOK_AUTH, WEBHOOK_SECRET, Api, Receiver, eventually
 
 TOKEN = "ATATT-rita-dialect-token-0042"
 COMMON = {

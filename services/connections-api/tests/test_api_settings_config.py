@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connections_api.testing import Api, Receiver, eventually
+from rita_testing.connections_api import Api, Receiver, eventually
 
 TOKEN = "ATATT-settings-config-token-7777"
 JIRA_OPTIONS = {"projects": [{"key": "IT", "name": "IT"}, {"key": "OPS", "name": "Ops"}]}
