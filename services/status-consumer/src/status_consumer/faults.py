@@ -40,8 +40,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
 def can_never_apply(exc: BaseException) -> bool:
     """Whether `exc` says the message's data is refused (retrying cannot help)."""
     for current in _chain(exc):
-        # asyncpg's DataError (a value the driver cannot encode, e.g. beyond int4) is an
-        # InterfaceError too: it must be checked before `is_outage` sees it.
+        # asyncpg reports a value it cannot encode (beyond int4, a lone surrogate) as a
+        # `DataError` with SQLSTATE 22000, before anything reaches the server.
         if isinstance(current, asyncpg.DataError | UnicodeError | RecursionError):
             return True
         state = _sqlstate(current)
@@ -52,8 +52,6 @@ def can_never_apply(exc: BaseException) -> bool:
 
 def is_outage(exc: BaseException) -> bool:
     """Whether `exc` says a dependency (PostgreSQL, Redis) is unreachable right now."""
-    if can_never_apply(exc):
-        return False
     for current in _chain(exc):
         if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
             return True
