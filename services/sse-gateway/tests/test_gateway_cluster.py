@@ -106,3 +106,4 @@ async def test_a_shard_restart_is_resumed_from_the_stream(
     # The stream was reset: the client is told to refetch, then gets what came after.
     await eventually(lambda: len(client.named("resync")) == 1 and client.ids()[-1:] == [after])
     assert not client.finished
+    assert client.named("reconnect") == []

@@ -24,6 +24,7 @@ from rita_testing.helpers import eventually, free_port
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 _START_SECONDS = 10.0
+_PORT_ATTEMPTS = 3
 
 
 async def _answers(check: Callable[[], Awaitable[bool]]) -> bool:
@@ -42,12 +43,16 @@ class RedisServer:
     ) -> None:
         self.port = free_port()
         self.bus_port = free_port() if cluster else 0
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._started = False
         self._persistent = persistent
         self._cluster = cluster
         self._own_folder = folder is None
         self.folder = folder or Path(tempfile.mkdtemp(prefix="rita-redis-"))
         self.proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
 
     def _args(self) -> list[str]:
         args = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
@@ -64,19 +69,39 @@ class RedisServer:
         return args
 
     async def start(self) -> None:
-        """Start (or restart) the server and wait until it answers PING."""
-        self.proc = await asyncio.create_subprocess_exec(
-            *self._args(), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
-        )
-        client = aioredis.from_url(self.url)
-        try:
-            await eventually(
-                lambda: _answers(client.ping),
-                _START_SECONDS,
-                what=f"redis-server on port {self.port}",
+        """Start (or restart) the server and wait until it answers PING.
+
+        A free port can be taken by another process before the server binds it (the machine
+        is shared): a first start then tries new ports. A restart keeps its port.
+        """
+        for _attempt in range(_PORT_ATTEMPTS):
+            self.proc = await asyncio.create_subprocess_exec(
+                *self._args(),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
             )
+            if await self._answers_ping():
+                self._started = True
+                return
+            if self._started:
+                break
+            self.port = free_port()
+            self.bus_port = free_port() if self._cluster else 0
+        raise AssertionError(f"redis-server could not start on 127.0.0.1:{self.port}")
+
+    async def _answers_ping(self) -> bool:
+        """True once it answers; False if the process exited first (it could not bind)."""
+        proc = self.proc
+        client = aioredis.from_url(self.url)
+
+        async def up() -> bool:
+            return (proc is None or proc.returncode is not None) or await _answers(client.ping)
+
+        try:
+            await eventually(up, _START_SECONDS, what=f"redis-server on port {self.port}")
         finally:
             await client.aclose()
+        return proc is not None and proc.returncode is None
 
     async def stop(self) -> None:
         """Kill the server (SIGKILL: an outage, not a clean shutdown)."""
@@ -107,7 +132,11 @@ class RedisCluster:
     def __init__(self, nodes: int = 3) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="rita-redis-cluster-"))
         self.nodes = [RedisServer(cluster=True, folder=self.folder) for _ in range(nodes)]
-        self.url = self.nodes[0].url
+
+    @property
+    def url(self) -> str:
+        """Any node's URL: a cluster client discovers the others."""
+        return self.nodes[0].url
 
     async def start(self) -> None:
         """Start the nodes, create the cluster, wait until every node reports `cluster_state:ok`."""

@@ -144,6 +144,8 @@ class ShardedListener(_Reconnecting):
         self._deliver = deliver
         # Channel → resolved once its shard confirmed the subscription (this session).
         self._wanted: dict[str, asyncio.Future[None]] = {}
+        # Channels we asked to leave: their `sunsubscribe` is expected, not a lost subscription.
+        self._leaving: set[str] = set()
         self._pubsub: ClusterPubSub | None = None
         self._readers: dict[str, asyncio.Task[None]] = {}
         self._failed: asyncio.Future[None] | None = None
@@ -163,9 +165,13 @@ class ShardedListener(_Reconnecting):
             pending = list(self._wanted.values())
             if pending:
                 await asyncio.wait_for(asyncio.gather(*pending), _CONFIRM_SECONDS)
+            await self._serving()
             self._up(first)
             await self._failed  # a shard reader failed: rebuild every subscription
         finally:
+            if self._failed.done() and not self._failed.cancelled():
+                self._failed.exception()  # retrieved here when the session ended first
+            self._leaving.clear()
             readers, self._readers = list(self._readers.values()), {}
             for task in readers:
                 task.cancel()
@@ -173,6 +179,16 @@ class ShardedListener(_Reconnecting):
             pubsub, self._pubsub = self._pubsub, None
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
+
+    async def _serving(self) -> None:
+        """Raise unless every shard reports `cluster_state:ok`: a restarted shard confirms
+        SSUBSCRIBE before it serves the reads that resuming clients are about to make."""
+        for node in self._cluster.get_primaries():
+            info = await self._cluster.cluster_info(target_nodes=node)
+            if info.get("cluster_state") != "ok":
+                raise ConnectionError(
+                    f"cluster state is {info.get('cluster_state')} on {node.name}"
+                )
 
     async def _subscribe(self, channel: str) -> None:
         pubsub = self._pubsub
@@ -198,9 +214,13 @@ class ShardedListener(_Reconnecting):
                     waiter = self._wanted.get(_text(message["channel"]))
                     if waiter is not None and not waiter.done():
                         waiter.set_result(None)
-                elif kind == "sunsubscribe" and _text(message["channel"]) in self._wanted:
-                    # The shard dropped a channel we still want (slot moved): rebuild.
-                    raise ConnectionError("a shard ended a wanted subscription")
+                elif kind == "sunsubscribe":
+                    channel = _text(message["channel"])
+                    if channel in self._leaving:
+                        self._leaving.discard(channel)
+                    elif channel in self._wanted:
+                        # The shard dropped a channel we still want (slot moved): rebuild.
+                        raise ConnectionError("a shard ended a wanted subscription")
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -228,6 +248,7 @@ class ShardedListener(_Reconnecting):
 
     async def _unsubscribe(self, pubsub: ClusterPubSub, channel: str) -> None:
         if channel not in self._wanted:  # not wanted again meanwhile
+            self._leaving.add(channel)
             await pubsub.sunsubscribe(channel)
 
 
