@@ -220,13 +220,29 @@ async def test_account_without_browse_permission_is_permission_denied(flow: Flow
     assert got[0]["error_detail"] == {"error_code": "forbidden"}
 
 
-async def test_site_that_does_not_answer_is_instance_unavailable(flow: Flow) -> None:
-    http, sign, messages, ids, svc = flow.http, flow.sign, flow.messages, flow.ids, flow.svc
-    # The allowed fake-jira host with a port nobody listens on.
+async def test_site_that_does_not_answer_is_instance_unavailable(
+    make_settings: Callable[..., Settings], messages: Any, ids: dict[str, str]
+) -> None:
+    # An allowed host (through the older, Jira-only variable) with a port nobody listens on.
     port = free_port()
-    svc.settings.jira_allowed_private_hosts = f"127.0.0.1:{port}"
-    await post(http, sign, verify_body(ids, f"http://127.0.0.1:{port}"))
-    got = await messages(lambda m: len(m) >= 1, 30.0)
+    service = Service(make_settings(jira_allowed_private_hosts=f"127.0.0.1:{port}"))
+    await service.start(resume=False)
+    try:
+        transport = httpx.ASGITransport(app=create_app(service.settings, service))
+        async with httpx.AsyncClient(transport=transport, base_url="http://itsm-sync") as http:
+
+            def sign(body: bytes) -> dict[str, str]:
+                settings = service.settings
+                return signed_headers(
+                    body,
+                    settings.sync_webhook_secret.get_secret_value(),
+                    authorization=settings.sync_webhook_auth.get_secret_value(),
+                )
+
+            await post(http, sign, verify_body(ids, f"http://127.0.0.1:{port}"))
+            got = await messages(lambda m: len(m) >= 1, 30.0)
+    finally:
+        await service.stop()
     assert got[0]["status"] == "failed"
     assert got[0]["error_detail"] == {"error_code": "unreachable"}
 

@@ -269,10 +269,22 @@ async def test_a_site_that_is_not_servicenow_is_named_clearly(
     assert why in message["error"]
 
 
-async def test_an_instance_that_does_not_answer_is_unreachable(flow: Flow) -> None:
+async def test_an_instance_that_does_not_answer_is_unreachable(
+    make_settings: Callable[..., Settings],
+    messages: Any,
+    ids: dict[str, str],
+    snow: RunningFakeServiceNow,
+) -> None:
     port = free_port()
-    flow.svc.settings.allowed_private_hosts = f"127.0.0.1:{port}"
-    message = await verification(flow, verify_body(flow.ids, f"http://127.0.0.1:{port}"))
+    service = Service(make_settings(allowed_private_hosts=f"127.0.0.1:{port}"))
+    await service.start(resume=False)
+    try:
+        transport = httpx.ASGITransport(app=create_app(service.settings, service))
+        async with httpx.AsyncClient(transport=transport, base_url="http://x") as http:
+            flow = Flow(http, service, messages, ids, snow)
+            message = await verification(flow, verify_body(ids, f"http://127.0.0.1:{port}"))
+    finally:
+        await service.stop()
     assert message["status"] == "failed"
     assert message["error_detail"] == {"error_code": "unreachable"}
     assert "Could not connect to the ServiceNow instance" in message["error"]

@@ -18,6 +18,8 @@ from contracts import (
     VerifyCredentialsWebhook,
     parse_status_message,
 )
+from itsm_sync.app import create_app
+from itsm_sync.config import Settings
 from itsm_sync.db.models import SeenWebhook, SyncRun
 from itsm_sync.runstate import RunStatus
 from itsm_sync.service import Service
@@ -251,3 +253,30 @@ async def test_cancel_interleaved_with_the_sync_claim_still_cancels(
     run = await store.get_run(run_id)
     assert run is not None
     assert run.status == "cancelled"
+
+
+async def test_a_body_over_the_limit_is_413_before_anything_is_done(
+    make_settings: Callable[..., Settings], sign: Callable[..., dict[str, str]], ids: dict[str, str]
+) -> None:
+    service = Service(make_settings(max_body_bytes=2048))
+    await service.start(resume=False)
+    try:
+        transport = httpx.ASGITransport(app=create_app(service.settings, service))
+        async with httpx.AsyncClient(transport=transport, base_url="http://itsm-sync") as http:
+            big = json.dumps({**ids, "padding": "x" * 4096}).encode()
+            headers = sign(big)
+            response = await http.post("/webhook", content=big, headers=headers)
+            assert response.status_code == 413
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["code"] == "payload_too_large"
+            assert await seen_count(service, headers["webhook-id"]) == 0
+            small = unsupported_verify(ids)
+            assert (
+                await http.post("/webhook", content=small, headers=sign(small))
+            ).status_code == 202
+    finally:
+        await service.stop()
+
+
+def test_the_default_body_limit_is_one_mebibyte(make_settings: Callable[..., Settings]) -> None:
+    assert make_settings().max_body_bytes == 1024 * 1024

@@ -14,11 +14,16 @@ from starlette.responses import JSONResponse, Response
 from contracts import InvalidWebhook, parse_webhook
 from itsm_sync.config import Settings
 from itsm_sync.metrics import WEBHOOKS
-from itsm_sync.problems import problem
 from itsm_sync.rita import rita_reply, translate
 from itsm_sync.service import Service
 from itsm_sync.webhook_auth import WebhookRejected
 from observability import metrics_response
+from servicekit import (
+    BodySizeLimitMiddleware,
+    install_problem_handlers,
+    problem,
+    set_service_state,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -50,7 +55,10 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
                 await svc.stop()
 
     app = FastAPI(title="itsm-sync", version="0.1.0", lifespan=lifespan, docs_url=None)
-    app.state.service = svc
+    set_service_state(app, svc)
+    install_problem_handlers(app)
+    # A body over MAX_BODY_BYTES is refused with 413 before it is read whole (or authenticated).
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
 
     @app.post("/webhook", status_code=202, operation_id="webhook-receive")
     async def receive_webhook(request: Request) -> Response:

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import STATUS_QUEUE, parse_allowed_hosts
-from observability import load_settings_or_exit
+from servicekit import KIB, ServiceSettings
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://root@127.0.0.1:5432/itsm_sync"
 
 
-class Settings(BaseSettings):
-    """itsm-sync configuration; field names are the environment variable names."""
-
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+class Settings(ServiceSettings):
+    """itsm-sync configuration (the project's conventions: `servicekit.ServiceSettings`)."""
 
     port: int = 8003
-    host: str = "0.0.0.0"  # noqa: S104 - a service listens on every interface in containers
-    log_format: Literal["json", "console"] = "json"
-    log_level: str = "INFO"
+    # A webhook carries at most a verification's settings and credentials: 1 MiB is ample.
+    max_body_bytes: int = Field(default=1024 * KIB, ge=1)
     itsm_sync_database_url: str = DEFAULT_DATABASE_URL
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     status_queue: str = STATUS_QUEUE
@@ -90,4 +85,4 @@ class Settings(BaseSettings):
 
 def load_settings() -> Settings:
     """Read the environment, or print one readable line and exit with status 2."""
-    return load_settings_or_exit(Settings, "itsm-sync")
+    return Settings.load("itsm-sync")
