@@ -179,6 +179,42 @@ async def test_verification_success_updates_row_and_emits_event(harness: Harness
     assert (data["id"], data["enabled"], data["status"]) == (str(cid), True, "idle")
 
 
+async def test_result_of_an_older_verification_is_ignored_logged_and_counted(
+    harness: Harness,
+) -> None:
+    cid, tenant = await make_connection(harness, "verifying")
+    current, older = uuid.uuid4(), uuid.uuid4()
+    async with harness.engine.begin() as c:
+        await c.execute(
+            sa.text("UPDATE data_source_connections SET verification_id = :v WHERE id = :id"),
+            {"v": current, "id": cid},
+        )
+    stale = {"type": "verification", "outcome": "stale"}
+    before = REGISTRY.get_sample_value("status_consumer_messages_total", stale) or 0.0
+    body = {"type": "verification", "connection_id": str(cid), "tenant_id": str(tenant)}
+    with structlog.testing.capture_logs() as logs:
+        await harness.publish({**body, "status": "failed", "verification_id": str(older)})
+
+        async def counted() -> bool:
+            now = REGISTRY.get_sample_value("status_consumer_messages_total", stale) or 0.0
+            return now == before + 1
+
+        await until(counted)
+    got = await harness.row("data_source_connections", cid)
+    assert (got["status"], got["verification_id"], got["version"]) == ("verifying", current, 1)
+    [ignored] = [e for e in logs if e["event"] == "verification_result_ignored"]
+    assert (ignored["connection_id"], ignored["verification_id"]) == (str(cid), str(older))
+    # The answer to the verification in flight applies.
+    await harness.publish({**body, "status": "success", "verification_id": str(current)})
+
+    async def applied() -> bool:
+        return bool((await harness.row("data_source_connections", cid))["status"] == "idle")
+
+    await until(applied)
+    got = await harness.row("data_source_connections", cid)
+    assert (got["enabled"], got["verification_id"], got["version"]) == (True, None, 2)
+
+
 async def _has_events(h: Harness, tenant: UUID, count: int) -> bool:
     return len(await h.events(tenant)) >= count
 
