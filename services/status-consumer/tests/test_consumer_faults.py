@@ -66,14 +66,14 @@ class Servers:
 
 @pytest.fixture
 def servers(
-    rita_database_url: str, rabbitmq_url: str, redis_url: str, redis_prefix: str, queue_name: str
+    module_database_url: str, rabbitmq_url: str, redis_url: str, redis_prefix: str, queue_name: str
 ) -> Servers:
-    return Servers(rita_database_url, rabbitmq_url, redis_url, redis_prefix, queue_name)
+    return Servers(module_database_url, rabbitmq_url, redis_url, redis_prefix, queue_name)
 
 
 @pytest.fixture
-async def engine(rita_database_url: str) -> AsyncIterator[AsyncEngine]:
-    e = create_async_engine(rita_database_url, pool_pre_ping=True)
+async def engine(module_database_url: str) -> AsyncIterator[AsyncEngine]:
+    e = create_async_engine(module_database_url, pool_pre_ping=True)
     yield e
     await e.dispose()
 
@@ -281,7 +281,7 @@ async def test_sigkill_mid_batch_then_restart_reaches_exact_state(
 async def test_database_outage_mid_stream_loses_nothing(
     engine: AsyncEngine, servers: Servers
 ) -> None:
-    rita_database_url, rabbitmq_url, redis_url = (
+    module_database_url, rabbitmq_url, redis_url = (
         servers.database_url,
         servers.rabbitmq_url,
         servers.redis_url,
@@ -290,7 +290,7 @@ async def test_database_outage_mid_stream_loses_nothing(
     made = await seed_runs(engine, 20)
     bodies = stream(made)
     settings = Settings(
-        database_url=rita_database_url,
+        database_url=module_database_url,
         rabbitmq_url=rabbitmq_url,
         redis_url=redis_url,
         status_queue=queue_name,
@@ -307,7 +307,7 @@ async def test_database_outage_mid_stream_loses_nothing(
             await stop.wait()
 
     task = asyncio.create_task(serve())
-    killer = await asyncpg.connect(asyncpg_dsn(rita_database_url))
+    killer = await asyncpg.connect(asyncpg_dsn(module_database_url))
     try:
         await asyncio.wait_for(started.wait(), 30)
         chunk = len(bodies) // 5

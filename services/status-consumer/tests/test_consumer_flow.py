@@ -97,14 +97,14 @@ async def until(check: Callable[[], Awaitable[bool]], within: float = 15) -> Non
 
 @pytest.fixture
 async def harness(
-    rita_database_url: str, rabbitmq_url: str, redis_url: str, redis_prefix: str, queue_name: str
+    module_database_url: str, rabbitmq_url: str, redis_url: str, redis_prefix: str, queue_name: str
 ) -> AsyncIterator[Harness]:
     connection = await aio_pika.connect_robust(rabbitmq_url)
     channel = await connection.channel()
     # Declared as publishers declare it: plain durable, no arguments.
     await channel.declare_queue(queue_name, durable=True)
     settings = Settings(
-        database_url=rita_database_url,
+        database_url=module_database_url,
         rabbitmq_url=rabbitmq_url,
         redis_url=redis_url,
         status_queue=queue_name,
@@ -114,7 +114,7 @@ async def harness(
         retry_max_backoff=0.5,
     )
     app = create_app(settings)
-    engine = create_async_engine(rita_database_url)
+    engine = create_async_engine(module_database_url)
     redis = Redis.from_url(redis_url)
     started, stop = asyncio.Event(), asyncio.Event()
 
@@ -473,14 +473,14 @@ async def test_shuffled_duplicated_stream_ends_in_order_state(harness: Harness) 
 
 @pytest.fixture
 async def api(
-    rita_database_url: str, redis_url: str, redis_prefix: str
+    module_database_url: str, redis_url: str, redis_prefix: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     """connections-api in-process (its lifespan run) on the same database and Redis prefix."""
     from connections_api.app import create_app as create_api
     from connections_api.config import Settings as ApiSettings
 
     settings = ApiSettings(
-        database_url=rita_database_url,
+        database_url=module_database_url,
         redis_url=redis_url,
         events_key_prefix=redis_prefix,
         auth_jwt_secret=SecretStr(API_JWT_SECRET),
