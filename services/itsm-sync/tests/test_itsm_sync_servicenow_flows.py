@@ -163,7 +163,8 @@ async def test_verify_succeeds_with_groups_count_and_the_echoed_id(flow: Flow) -
     assert message["status"] == "success", message
     groups = snow.state.dataset.tables["sys_user_group"]
     assert message["options"]["assignment_groups"] == sorted(
-        ({"id": g["sys_id"], "name": g["name"]} for g in groups), key=lambda g: g["id"]
+        ({"id": g["sys_id"], "name": g["name"]} for g in groups),
+        key=lambda g: (g["name"].lower(), g["id"]),
     )
     since = (datetime.now(UTC) - timedelta(days=30)).strftime("%Y-%m-%d %H:%M:%S")
     recent = [i for i in incidents(snow) if i["sys_updated_on"] >= since]

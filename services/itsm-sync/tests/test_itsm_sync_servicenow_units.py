@@ -261,8 +261,8 @@ async def test_verify_answers_groups_and_count_and_stores_the_base() -> None:
     assert verified.settings == {"instance_url": "https://acme.service-now.com", "username": "rita"}
     assert verified.options == {
         "assignment_groups": [
-            {"id": "g1", "name": "Service Desk"},
             {"id": "g2", "name": "Network"},
+            {"id": "g1", "name": "Service Desk"},
         ],
         "incident_count": 42,
     }

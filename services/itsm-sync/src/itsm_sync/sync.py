@@ -161,7 +161,7 @@ class SyncJob:
             await self._deps.store.move_run(run_id, RunStatus.RUNNING, cursor=None, pages_done=0)
             self._read_again = True
             page = await self._fetch(importer, None)
-        ahead: asyncio.Queue[TicketPage | ConnectorError] = asyncio.Queue(PAGES_AHEAD)
+        ahead: asyncio.Queue[TicketPage | Exception] = asyncio.Queue(PAGES_AHEAD)
         fetcher = asyncio.create_task(self._fetch_ahead(importer, page, ahead))
         try:
             while True:
@@ -184,20 +184,20 @@ class SyncJob:
         self,
         importer: Importer,
         page: TicketPage,
-        ahead: asyncio.Queue[TicketPage | ConnectorError],
+        ahead: asyncio.Queue[TicketPage | Exception],
     ) -> None:
         """Fetch the pages after `page` in order, while earlier ones are being stored."""
         await ahead.put(page)
         while page.cursor is not None:
             try:
                 page = await self._fetch(importer, page.cursor)
-            except ConnectorError as exc:
-                await ahead.put(exc)  # raised by the storing side, in order
+            except Exception as exc:  # any failure: the storing side raises it, in order
+                await ahead.put(exc)
                 return
             await ahead.put(page)
 
     @staticmethod
-    async def _next_batch(ahead: asyncio.Queue[TicketPage | ConnectorError]) -> list[TicketPage]:
+    async def _next_batch(ahead: asyncio.Queue[TicketPage | Exception]) -> list[TicketPage]:
         """The next page, and every page already fetched behind it (one transaction for all).
 
         When storing is slower than the system answers (a busy database), pages queue up here
@@ -206,7 +206,7 @@ class SyncJob:
         batch: list[TicketPage] = []
         while True:
             item = ahead.get_nowait() if batch else await ahead.get()
-            if isinstance(item, ConnectorError):
+            if isinstance(item, Exception):
                 if batch:
                     # Store what arrived before the failure first; it surfaces on the next call
                     # (the fetcher stopped after it, so the queue has room and nothing behind).

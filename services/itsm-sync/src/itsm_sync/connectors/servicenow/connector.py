@@ -94,7 +94,10 @@ class ServiceNowConnector:
         client = ServiceNowClient(site.http, instance, username, credentials.password, site.policy)
         await client.find_user(username)
         await client.read_one_incident()
-        groups = await client.assignment_groups()
+        # Read in sys_id order (stable paging), offered by name (what a person looks for).
+        groups = sorted(
+            await client.assignment_groups(), key=lambda g: (g["name"].lower(), g["id"])
+        )
         count = await client.count("incident", import_query(datetime.now(UTC), days, []))
         stored = {"instance_url": instance, "username": username}
         options = {"assignment_groups": groups, "incident_count": count}
