@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 import structlog.testing
 from asgi_lifespan import LifespanManager
+from faststream.asgi import AsgiFastStream
 from prometheus_client import REGISTRY
 from pydantic import SecretStr
 from redis.asyncio import Redis
@@ -50,6 +51,7 @@ class Harness:
     queue: str
     redis: Redis
     prefix: str
+    app: AsgiFastStream
 
     async def publish(
         self, *bodies: dict[str, Any] | bytes, headers: dict[str, Any] | None = None
@@ -126,7 +128,7 @@ async def harness(
 
     task = asyncio.create_task(serve())
     await asyncio.wait_for(started.wait(), 30)
-    yield Harness(engine, channel, queue_name, redis, redis_prefix)
+    yield Harness(engine, channel, queue_name, redis, redis_prefix, app)
     stop.set()
     await task
     await redis.aclose()
@@ -213,6 +215,23 @@ async def test_result_of_an_older_verification_is_ignored_logged_and_counted(
     await until(applied)
     got = await harness.row("data_source_connections", cid)
     assert (got["enabled"], got["verification_id"], got["version"]) == (True, None, 2)
+
+
+async def test_ready_only_while_the_subscriber_consumes(harness: Harness) -> None:
+    transport = httpx.ASGITransport(app=harness.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://consumer") as client:
+
+        async def ready() -> bool:
+            return (await client.get("/readyz")).status_code == 200
+
+        await until(ready)  # the subscriber starts once the lifespan has opened its clients
+        body = (await client.get("/readyz")).json()
+        assert body == {"ready": True, "consumer": True, "database": True, "broker": True}
+        [subscriber] = harness.app.broker.subscribers
+        await subscriber.stop()
+        stopped = await client.get("/readyz")
+        assert (stopped.status_code, stopped.json()["consumer"]) == (503, False)
+        assert (await client.get("/healthz")).status_code == 200
 
 
 async def _has_events(h: Harness, tenant: UUID, count: int) -> bool:
