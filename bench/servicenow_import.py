@@ -1,9 +1,10 @@
 """How close itsm-sync's ServiceNow import gets to the instance's own rate limit.
 
 Value: incidents/s of a whole import run through itsm-sync (signed `sync_tickets` webhook in,
-tickets upserted into PostgreSQL with a checkpoint per batch of pages, a `running` message per batch to
-RabbitMQ, until the `completed` message arrives): 10,000 incidents updated over the last 90 days,
-served by fake-servicenow (its own process) with a burst limit of 20 requests/s per account.
+tickets upserted into PostgreSQL with a checkpoint per batch of pages, a `running` message per
+batch to RabbitMQ, until the `completed` message arrives): 10,000 incidents updated over the last
+90 days, served by fake-servicenow (its own process) with a burst limit of 20 requests/s per
+account.
 Baseline (the ceiling), in the same run: a bare httpx loop that only pages through the same
 incidents (same fields, same page size, the same keyset queries, no changes during the run) under
 the same limit, sleeping Retry-After on 429 and storing nothing.
