@@ -227,6 +227,7 @@ async def test_ready_only_while_the_subscriber_consumes(harness: Harness) -> Non
         await until(ready)  # the subscriber starts once the lifespan has opened its clients
         body = (await client.get("/readyz")).json()
         assert body == {"ready": True, "consumer": True, "database": True, "broker": True}
+        assert harness.app.broker is not None
         [subscriber] = harness.app.broker.subscribers
         await subscriber.stop()
         stopped = await client.get("/readyz")
