@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create the databases if missing, then apply each owner's Alembic migrations
-# (Rita's schema: `store-migrate`, the revisions beside the tables in libs/store).
+# (Rita's schema: `store-migrate`, the revisions beside the tables in libs/store; itsm-sync's:
+# `itsm-sync-migrate`).
 set -euo pipefail
 : "${DATABASE_URL:=postgresql+asyncpg://root@127.0.0.1:5432/rita}"
 : "${ITSM_SYNC_DATABASE_URL:=postgresql+asyncpg://root@127.0.0.1:5432/itsm_sync}"
@@ -30,7 +31,6 @@ PY
 }
 
 uv run store-migrate --create-database upgrade head
-if [ -f services/itsm-sync/alembic.ini ]; then
-  create_db "$ITSM_SYNC_DATABASE_URL"
-  (cd services/itsm-sync && DATABASE_URL="$ITSM_SYNC_DATABASE_URL" uv run alembic upgrade head)
-fi
+# itsm-sync's own database, by its own command (the revisions ship inside its package).
+create_db "$ITSM_SYNC_DATABASE_URL"
+uv run itsm-sync-migrate "$ITSM_SYNC_DATABASE_URL"

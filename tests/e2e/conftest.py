@@ -169,13 +169,7 @@ def _build_web(out_dir: Path) -> None:
 
 
 def _migrate_itsm_sync(url: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=ROOT / "services" / "itsm-sync",
-        env={**os.environ, "DATABASE_URL": url},
-        check=True,
-        capture_output=True,
-    )
+    subprocess.run([str(BIN / "itsm-sync-migrate"), url], check=True, capture_output=True)
 
 
 @pytest.fixture(scope="session")
