@@ -1,1 +1,1 @@
-"""itsm-sync: the reference Jira sync service behind Rita's webhooks."""
+"""itsm-sync: the reference ITSM sync service (Jira, ServiceNow) behind Rita's webhooks."""

@@ -33,7 +33,7 @@ class Settings(ServiceSettings):
     # the older Jira-only name is still read and merged.
     allowed_private_hosts: str = ""
     jira_allowed_private_hosts: str = ""
-    # Runs of one tenant that may page through Jira at the same time (the others wait).
+    # Runs of one tenant that may page through their ITSM system at once (the others wait).
     itsm_sync_max_runs_per_tenant: int = Field(default=2, ge=1)
     # A `running` message at least this often while a run waits (backoff), so gaps stay < 1 s.
     itsm_sync_progress_interval: float = Field(default=0.5, gt=0)
