@@ -5,30 +5,18 @@ from collections.abc import Iterator
 
 import pytest
 import redis.asyncio as aioredis
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from contracts import EventName
 from events import EventPublisher, OutgoingEvent, read_stream_entry
 from observability import tracing
+from rita_testing.tracing import recorded_spans
 
 
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    current = trace.get_tracer_provider()
-    # The SDK accepts one global provider per process: join it if an earlier test set one.
-    provider = current if isinstance(current, TracerProvider) else TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    previous = tracing._provider
-    tracing.use_provider(provider)
-    try:
+    with recorded_spans() as exporter:
         yield exporter
-    finally:
-        tracing._provider = previous
-        exporter.shutdown()
 
 
 async def test_an_event_published_inside_a_span_carries_its_traceparent(

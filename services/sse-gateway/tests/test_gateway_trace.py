@@ -6,9 +6,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from contracts import EventName
@@ -16,6 +13,7 @@ from events import EventPublisher, OutgoingEvent
 from observability import tracing
 from rita_testing import eventually
 from rita_testing.sse import SseServer
+from rita_testing.tracing import recorded_spans
 from sse_gateway.app import Gateway
 
 StartGateway = Callable[..., Awaitable[SseServer[Gateway]]]
@@ -23,18 +21,8 @@ StartGateway = Callable[..., Awaitable[SseServer[Gateway]]]
 
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    current = trace.get_tracer_provider()
-    # The SDK accepts one global provider per process: join it if an earlier test set one.
-    provider = current if isinstance(current, TracerProvider) else TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    previous = tracing._provider
-    tracing.use_provider(provider)
-    try:
+    with recorded_spans() as exporter:
         yield exporter
-    finally:
-        tracing._provider = previous
-        exporter.shutdown()
 
 
 async def test_fan_out_continues_the_trace_the_event_carries(
