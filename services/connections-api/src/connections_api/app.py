@@ -17,6 +17,7 @@ from connections_api.config import Settings
 from connections_api.errors import install_error_handlers
 from connections_api.list_fast_path import ConnectionLister
 from connections_api.metrics import MetricsMiddleware
+from connections_api.read_retry import RetryReadOnDroppedConnection
 from connections_api.reaper import reap_forever
 from connections_api.relay import OutboxRelay
 from connections_api.routes import data_sources, dev, events_token, health, me
@@ -132,6 +133,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(dev.router)
     # Outermost last: the metrics see every answer, the 413s included; the body limit runs
     # before routing, so an oversized body never reaches auth or the JSON parser.
+    app.add_middleware(RetryReadOnDroppedConnection)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
     return app

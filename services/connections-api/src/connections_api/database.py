@@ -47,6 +47,15 @@ def is_outage(exc: BaseException) -> bool:
     return False
 
 
+def is_dropped_connection(exc: BaseException) -> bool:
+    """Whether the connection was lost under a statement (repeating a read is then safe)."""
+    if isinstance(exc, DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(
+            getattr(exc.orig, "__cause__", None), DISCONNECTED
+        )
+    return isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.InterfaceError)
+
+
 async def ensure_live(session: AsyncSession) -> None:
     """Give `session` a connection the server still holds (replacing a dropped one once)."""
     try:

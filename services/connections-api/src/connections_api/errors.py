@@ -8,7 +8,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from connections_api.database import DISCONNECTED, is_outage
+from connections_api.database import DISCONNECTED, is_dropped_connection, is_outage
+from connections_api.read_retry import DROPPED_MARK
 from servicekit import (
     PROBLEM_JSON,
     ProblemError,
@@ -101,6 +102,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def database_error(request: Request, exc: Exception) -> JSONResponse:
         if is_outage(exc):
+            if is_dropped_connection(exc):
+                setattr(request.state, DROPPED_MARK, True)  # a read runs once more
             log.warning(
                 "database_unavailable", path=request.url.path, error_type=type(exc).__name__
             )
