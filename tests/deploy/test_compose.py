@@ -214,7 +214,7 @@ def test_console_proxies_api_and_events_with_sse_settings(
     seconds = int(timeout[1]) * {"h": 3600, "m": 60, "s": 1}[timeout[2]]
     from sse_gateway.config import Settings as GatewaySettings
 
-    lifetime = GatewaySettings.model_fields["GATEWAY_MAX_LIFETIME_SECONDS"].default
+    lifetime = GatewaySettings.model_fields["gateway_max_lifetime_seconds"].default
     assert seconds > lifetime, "nginx would cut a stream before the gateway's own reconnect"
     assert "try_files $uri /index.html;" in locations["/"]
 

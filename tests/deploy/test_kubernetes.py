@@ -217,7 +217,7 @@ def _grace_needed(service: str) -> float:
     if service == "sse-gateway":
         from sse_gateway.config import Settings as Gateway
 
-        return float(Gateway.model_fields["GATEWAY_SHUTDOWN_GRACE_SECONDS"].default)
+        return float(Gateway.model_fields["gateway_shutdown_grace_seconds"].default)
     if service == "status-consumer":
         from status_consumer.config import Settings as Consumer
 

@@ -178,7 +178,7 @@ def test_the_alerts_cover_what_operators_must_hear_about(exported: Exported) -> 
 def test_connection_cap_alert_matches_the_gateways_limit() -> None:
     from sse_gateway.config import Settings as GatewaySettings
 
-    cap = GatewaySettings.model_fields["GATEWAY_MAX_CONNECTIONS"].default
+    cap = GatewaySettings.model_fields["gateway_max_connections"].default
     [rule] = [r for r in _rules() if r["alert"] == "RitaGatewayNearConnectionCap"]
     assert rule["expr"].endswith(f"> 0.9 * {cap}")
 
