@@ -9,14 +9,19 @@ the API and the gateway refuse to start (`events_token_secret` raises the line t
 
 from __future__ import annotations
 
-import time
-from typing import Any, Final
+from typing import Final
 
 import jwt
-from pydantic import ValidationError
 
 from contracts import EVENTS_TOKEN_AUDIENCE, EVENTS_TOKEN_TTL_SECONDS, Principal
-from rita_auth.tokens import InvalidToken, Secret, plain_secret, token_error_reason
+from rita_auth.tokens import (
+    InvalidToken,
+    Secret,
+    issue_token,
+    plain_secret,
+    principal_of,
+    token_error_reason,
+)
 
 _ALGORITHM: Final = "HS256"
 _LEEWAY_SECONDS: Final = 10
@@ -55,17 +60,9 @@ class EventsTokens:
 
     def issue(self, principal: Principal, *, ttl_seconds: int = EVENTS_TOKEN_TTL_SECONDS) -> str:
         """An events token for `principal`'s tenant, valid `ttl_seconds` (default 120 s)."""
-        now = int(time.time())
-        claims: dict[str, Any] = {
-            "sub": principal.sub,
-            "email": principal.email,
-            "tenant_id": str(principal.tenant_id),
-            "role": principal.role.value,
-            "aud": EVENTS_TOKEN_AUDIENCE,
-            "iat": now,
-            "exp": now + ttl_seconds,
-        }
-        return jwt.encode(claims, self._key, algorithm=_ALGORITHM)
+        return issue_token(
+            self._key, principal, ttl_seconds=ttl_seconds, audience=EVENTS_TOKEN_AUDIENCE
+        )
 
     def verify(self, token: str) -> Principal:
         """The token's principal; `InvalidToken` unless it is a valid, unexpired events token."""
@@ -80,7 +77,4 @@ class EventsTokens:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(token_error_reason(exc)) from None
-        try:
-            return Principal.model_validate(claims)
-        except ValidationError:
-            raise InvalidToken("token lacks the tenant_id, sub or role claims") from None
+        return principal_of(claims)

@@ -84,10 +84,7 @@ class JwtVerifier:
         if expected_audience is None and "aud" in claims:
             # A token minted for another audience (an events token) is not an API token.
             raise InvalidToken("token audience not accepted here")
-        try:
-            return Principal.model_validate(claims)
-        except ValidationError:
-            raise InvalidToken("token lacks the tenant_id, sub or role claims") from None
+        return principal_of(claims)
 
     async def verify_async(self, token: str) -> Principal:
         """`verify` off the event loop when a JWKS fetch may be needed."""
@@ -107,6 +104,14 @@ def token_error_reason(exc: jwt.PyJWTError) -> str:
     if isinstance(exc, jwt.MissingRequiredClaimError):
         return f"token lacks the {exc.claim} claim"
     return "invalid token"
+
+
+def principal_of(claims: dict[str, Any]) -> Principal:
+    """The caller a verified token names; `InvalidToken` when a claim it needs is missing."""
+    try:
+        return Principal.model_validate(claims)
+    except ValidationError:
+        raise InvalidToken("token lacks the tenant_id, sub or role claims") from None
 
 
 def issue_token(
