@@ -14,10 +14,10 @@ resumes after the last stored page. A third system is one new folder that implem
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypedDict
+from typing import Any, Protocol, TypedDict, TypeVar
 
 import httpx
 from pydantic import BaseModel
@@ -92,6 +92,36 @@ class TicketPage:
     tickets: Sequence[Ticket]
     failed: int
     cursor: str | None  # None: this was the last page
+
+
+Credentials = TypeVar("Credentials", bound=BaseModel)
+
+
+def ticket_page(
+    records: Iterable[dict[str, Any]],
+    to_ticket: Callable[[dict[str, Any]], Ticket | None],
+    cursor: str | None,
+) -> TicketPage:
+    """A page of the records `to_ticket` can read, the last copy of each ticket winning."""
+    tickets: dict[str, Ticket] = {}
+    failed = 0
+    for record in records:
+        ticket = to_ticket(record)
+        if ticket is None:
+            failed += 1
+        else:
+            tickets[ticket["external_id"]] = ticket
+    return TicketPage(list(tickets.values()), failed, cursor)
+
+
+def stored_credentials(
+    model: type[Credentials], connection: StoredConnection, name: str
+) -> Credentials:
+    """The connection's decrypted credentials as `model`; `Refused` when they do not fit it."""
+    try:
+        return model.model_validate_json(connection.credentials)
+    except ValueError:
+        raise Refused(f"The stored {name} credentials cannot be read") from None
 
 
 class Importer(Protocol):

@@ -18,11 +18,12 @@ from itsm_sync.connectors.base import (
     Refused,
     Site,
     StoredConnection,
-    Ticket,
     TicketPage,
     Verified,
     check_site,
     scope_ids,
+    stored_credentials,
+    ticket_page,
 )
 from itsm_sync.connectors.errors import BadRequest, CursorExpired
 from itsm_sync.connectors.jira.client import JiraClient
@@ -57,16 +58,8 @@ class JiraImporter:
             if cursor is None:
                 raise
             raise CursorExpired(exc.message) from None
-        tickets: dict[str, Ticket] = {}
-        failed = 0
-        for issue in found.issues:
-            ticket = issue_ticket(issue)
-            if ticket is None:
-                failed += 1
-            else:
-                tickets[ticket["external_id"]] = ticket
         more = not found.is_last and found.next_page_token is not None
-        return TicketPage(list(tickets.values()), failed, found.next_page_token if more else None)
+        return ticket_page(found.issues, issue_ticket, found.next_page_token if more else None)
 
 
 class JiraConnector:
@@ -110,10 +103,7 @@ class JiraConnector:
 
     def importer(self, connection: StoredConnection, query: str, site: Site) -> JiraImporter:
         """Pages of `query` as the verified account."""
-        try:
-            credentials = JiraItsmCredentials.model_validate_json(connection.credentials)
-        except ValueError:
-            raise Refused("The stored Jira credentials cannot be read") from None
+        credentials = stored_credentials(JiraItsmCredentials, connection, self.name)
         client = JiraClient(
             site.http, connection.base_url, credentials.email, credentials.api_token, site.policy
         )

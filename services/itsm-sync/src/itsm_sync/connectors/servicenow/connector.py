@@ -23,11 +23,12 @@ from itsm_sync.connectors.base import (
     Refused,
     Site,
     StoredConnection,
-    Ticket,
     TicketPage,
     Verified,
     check_site,
     scope_ids,
+    stored_credentials,
+    ticket_page,
 )
 from itsm_sync.connectors.servicenow.client import ServiceNowClient
 from itsm_sync.connectors.servicenow.paging import IncidentPager, Key
@@ -53,16 +54,8 @@ class ServiceNowImporter:
     async def page(self, cursor: str | None, size: int) -> TicketPage:
         """The page after `cursor`."""
         found = await self._pager.page(Key.parse(cursor) if cursor else None, size)
-        tickets: dict[str, Ticket] = {}
-        failed = 0
-        for record in found.records:
-            ticket = incident_ticket(record)
-            if ticket is None:
-                failed += 1
-            else:
-                tickets[ticket["external_id"]] = ticket
         next_cursor = None if found.last or found.after is None else found.after.cursor()
-        return TicketPage(list(tickets.values()), failed, next_cursor)
+        return ticket_page(found.records, incident_ticket, next_cursor)
 
 
 class ServiceNowConnector:
@@ -110,10 +103,7 @@ class ServiceNowConnector:
 
     def importer(self, connection: StoredConnection, query: str, site: Site) -> ServiceNowImporter:
         """Pages of `query` as the verified account."""
-        try:
-            credentials = ServiceNowCredentials.model_validate_json(connection.credentials)
-        except ValueError:
-            raise Refused("The stored ServiceNow credentials cannot be read") from None
+        credentials = stored_credentials(ServiceNowCredentials, connection, self.name)
         client = ServiceNowClient(
             site.http, connection.base_url, credentials.username, credentials.password, site.policy
         )
