@@ -9,19 +9,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 import uvicorn
+from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from emulator.core import EmulatorCore, Tunables
 from emulator.gate import Gate
 from emulator.settings import EmulatorSettings
 from emulator.tls import TlsFiles, generate
+from observability import configure_observability, instrument_fastapi
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +50,19 @@ def run(app: ASGIApp, settings: EmulatorSettings, tls: TlsFiles | None = None) -
         ssl_certfile=str(tls.cert_file) if tls else None,
         ssl_keyfile=str(tls.key_file) if tls else None,
     )
+
+
+S = TypeVar("S", bound=EmulatorSettings)
+
+
+def start(service: str, settings: S, create_app: Callable[[S], FastAPI]) -> None:
+    """A console script's body: structured logs and traces as `service`, the certificates when
+    `--tls` asks for them, then the app served until SIGTERM."""
+    configure_observability(service, level=settings.log_level, fmt=settings.log_format)
+    tls = tls_files(settings)
+    app = create_app(settings)
+    instrument_fastapi(app)
+    run(app, settings, tls)
 
 
 @contextlib.asynccontextmanager
@@ -112,3 +127,18 @@ class RunningEmulator:
     def gate(self) -> Gate:
         """The gate holding page responses (close, release, open, `await wait_held()`)."""
         return self.core.gate
+
+
+R = TypeVar("R", bound=RunningEmulator)
+
+
+@contextlib.asynccontextmanager
+async def serve_emulator(app: ASGIApp, handle: Callable[[str], R]) -> AsyncIterator[R]:
+    """`serve_in_process`, yielding `handle(base_url)`; on exit the gate opens first, so held
+    requests finish before the server stops (each emulator's `testing` module builds on this)."""
+    async with serve_in_process(app) as base_url:
+        running = handle(base_url)
+        try:
+            yield running
+        finally:
+            running.gate.open()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from emulator.server import run, tls_files
+from emulator.server import start
 from emulator.settings import load_settings
 from fake_jira.app import create_app
 from fake_jira.config import JIRA_FLAGS, FakeJiraConfig
-from observability import configure_observability, instrument_fastapi
 
 
 def load_config(argv: Sequence[str] | None = None) -> FakeJiraConfig:
@@ -24,12 +23,7 @@ def load_config(argv: Sequence[str] | None = None) -> FakeJiraConfig:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Start the emulator; SIGTERM stops it gracefully (uvicorn). `--tls` serves HTTPS."""
-    config = load_config(argv)
-    configure_observability("fake-jira", level=config.log_level, fmt=config.log_format)
-    tls = tls_files(config)
-    app = create_app(config)
-    instrument_fastapi(app)
-    run(app, config, tls)
+    start("fake-jira", load_config(argv), create_app)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.server import RunningEmulator, serve_in_process
+from emulator.server import RunningEmulator, serve_emulator
 from emulator.settings import overridden
 from fake_jira.app import create_app
 from fake_jira.config import FakeJiraConfig
@@ -48,13 +48,9 @@ async def running_fake_jira_server(
     environment's `FAKE_JIRA_*`); `monotonic` is the limiter's and the site's clock.
     """
     app = create_app(overridden(config, FakeJiraConfig, overrides), monotonic=monotonic)
-    async with serve_in_process(app) as base_url:
-        state: FakeJiraState = app.state.fake_jira
-        running = RunningFakeJira(base_url, state.core, state)
-        try:
-            yield running
-        finally:
-            running.gate.open()  # held requests finish before the server stops
+    state: FakeJiraState = app.state.fake_jira
+    async with serve_emulator(app, lambda url: RunningFakeJira(url, state.core, state)) as running:
+        yield running
 
 
 @contextlib.asynccontextmanager

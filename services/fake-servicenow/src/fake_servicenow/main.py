@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from emulator.server import run, tls_files
+from emulator.server import start
 from emulator.settings import load_settings
 from fake_servicenow.app import create_app
 from fake_servicenow.config import SERVICENOW_FLAGS, FakeServiceNowSettings
-from observability import configure_observability, instrument_fastapi
 
 
 def load_config(argv: Sequence[str] | None = None) -> FakeServiceNowSettings:
@@ -23,13 +22,8 @@ def load_config(argv: Sequence[str] | None = None) -> FakeServiceNowSettings:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Start the emulator; SIGTERM stops it gracefully (uvicorn)."""
-    settings = load_config(argv)
-    configure_observability("fake-servicenow", level=settings.log_level, fmt=settings.log_format)
-    tls = tls_files(settings)
-    app = create_app(settings)
-    instrument_fastapi(app)
-    run(app, settings, tls)
+    """Start the emulator; SIGTERM stops it gracefully (uvicorn). `--tls` serves HTTPS."""
+    start("fake-servicenow", load_config(argv), create_app)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from emulator.server import RunningEmulator, serve_in_process
+from emulator.server import RunningEmulator, serve_emulator
 from emulator.settings import overridden
 from fake_servicenow.app import create_app
 from fake_servicenow.config import (
@@ -59,10 +59,8 @@ async def running_fake_servicenow(
     of the environment's `FAKE_SERVICENOW_*`); `monotonic` is the limiter's and instance's clock.
     """
     app = create_app(overridden(settings, FakeServiceNowSettings, overrides), monotonic=monotonic)
-    async with serve_in_process(app) as base_url:
-        state: FakeServiceNowState = app.state.fake_servicenow
-        running = RunningFakeServiceNow(base_url, state.core, state)
-        try:
-            yield running
-        finally:
-            running.gate.open()  # held requests finish before the server stops
+    state: FakeServiceNowState = app.state.fake_servicenow
+    async with serve_emulator(
+        app, lambda url: RunningFakeServiceNow(url, state.core, state)
+    ) as running:
+        yield running
