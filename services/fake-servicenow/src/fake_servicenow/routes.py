@@ -13,7 +13,7 @@ from emulator.accounts import Account
 from emulator.core import core_of
 from fake_servicenow.config import NO_INCIDENTS
 from fake_servicenow.errors import ServiceNowError
-from fake_servicenow.query import Query, QueryError, parse
+from fake_servicenow.query import Path, Query, QueryError, parse
 from fake_servicenow.render import DisplayMode, Renderer, field_paths
 from fake_servicenow.state import FakeServiceNowState
 from fake_servicenow.tables import TABLES
@@ -78,6 +78,19 @@ def _query(request: Request, state: FakeServiceNowState, table: str) -> Query:
         raise ServiceNowError(400, "Invalid query", str(exc)) from exc
 
 
+def _rendering(
+    request: Request, state: FakeServiceNowState, table: str
+) -> tuple[Renderer, tuple[tuple[str, Path], ...]]:
+    """The renderer and field paths a read asks for (display value, reference links, fields)."""
+    renderer = Renderer(
+        _base_url(request, state),
+        state.lookup,
+        _display(request),
+        _flag(request, "sysparm_exclude_reference_link"),
+    )
+    return renderer, field_paths(table, request.query_params.get("sysparm_fields", ""))
+
+
 def _links(request: Request, base: str, offset: int, limit: int, total: int) -> str:
     params = dict(request.query_params)
 
@@ -116,13 +129,7 @@ async def table_list(request: Request, table: str, account: Admitted) -> Respons
         await core.gate.passage()
     found = state.results(table, query)
     page = found[offset : offset + limit]
-    renderer = Renderer(
-        _base_url(request, state),
-        state.lookup,
-        _display(request),
-        _flag(request, "sysparm_exclude_reference_link"),
-    )
-    paths = field_paths(table, request.query_params.get("sysparm_fields", ""))
+    renderer, paths = _rendering(request, state, table)
     body = {"result": [renderer.record(record, paths) for record in page]}
     headers: dict[str, str] = {}
     if not _flag(request, "sysparm_no_count"):
@@ -147,13 +154,7 @@ async def table_record(request: Request, table: str, sys_id: str, account: Admit
         raise ServiceNowError(
             404, "No Record found", "Record doesn't exist or ACL restricts the record retrieval"
         )
-    renderer = Renderer(
-        _base_url(request, state),
-        state.lookup,
-        _display(request),
-        _flag(request, "sysparm_exclude_reference_link"),
-    )
-    paths = field_paths(table, request.query_params.get("sysparm_fields", ""))
+    renderer, paths = _rendering(request, state, table)
     core_of(request).served(1)
     return _json({"result": renderer.record(record, paths)})
 
