@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -9,7 +10,13 @@ import typer
 
 from rita_ops.common import DryRunOpt, JsonOpt, TenantOpt, fail_usage, read_settings, run_command
 from rita_ops.database import OpsError
-from rita_ops.dlq import DEFAULT_SCAN, Selection, open_dead_letter_queue
+from rita_ops.dlq import (
+    DEFAULT_SCAN,
+    DeadLetter,
+    DeadLetterQueue,
+    Selection,
+    open_dead_letter_queue,
+)
 from rita_ops.output import emit_object, emit_rows
 
 dlq_app = typer.Typer(
@@ -91,12 +98,7 @@ def dlq_replay(
                     f"{settings.status_queue} does not exist: start status-consumer (it declares "
                     "the queue), then replay; nothing changed"
                 )
-            letters = await queue.fetch(selection, scan=scan)
-            _require_all_found(selection, [letter.key for letter in letters], queue.name)
-            if not dry_run:
-                for letter in letters:
-                    await queue.replay(letter)
-            return [letter.summary() for letter in letters]
+            return await _settle(queue, selection, queue.replay, scan=scan, dry_run=dry_run)
 
     rows = run_command(work())
     _report(rows, "replayed onto " + settings.status_queue, dry_run=dry_run, as_json=json_out)
@@ -118,21 +120,30 @@ def dlq_purge(
 
     async def work() -> list[dict[str, Any]]:
         async with open_dead_letter_queue(settings.rabbitmq_url, settings.status_queue) as queue:
-            letters = await queue.fetch(selection, scan=scan)
-            _require_all_found(selection, [letter.key for letter in letters], queue.name)
-            if not dry_run:
-                for letter in letters:
-                    await queue.discard(letter)
-            return [letter.summary() for letter in letters]
+            return await _settle(queue, selection, queue.discard, scan=scan, dry_run=dry_run)
 
     rows = run_command(work())
     _report(rows, "purged", dry_run=dry_run, as_json=json_out)
 
 
-def _require_all_found(selection: Selection, found: list[str], queue: str) -> None:
+async def _settle(
+    queue: DeadLetterQueue,
+    selection: Selection,
+    act: Callable[[DeadLetter], Awaitable[None]],
+    *,
+    scan: int,
+    dry_run: bool,
+) -> list[dict[str, Any]]:
+    """`act` on each selected letter (none when a named key is missing, or on a dry run)."""
+    letters = await queue.fetch(selection, scan=scan)
+    found = {letter.key for letter in letters}
     missing = [key for key in selection.keys if key not in found]
     if missing:
-        raise OpsError(f"not in {queue}: {', '.join(missing)} (nothing changed)")
+        raise OpsError(f"not in {queue.name}: {', '.join(missing)} (nothing changed)")
+    if not dry_run:
+        for letter in letters:
+            await act(letter)
+    return [letter.summary() for letter in letters]
 
 
 def _report(rows: list[dict[str, Any]], verb: str, *, dry_run: bool, as_json: bool) -> None:
