@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypedDict, TypeVar
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from contracts import (
     ConnectionCredentials,
@@ -29,6 +29,7 @@ from contracts import (
     SyncTicketsSettings,
     UnsafeUrlError,
     check_outbound_url,
+    describe_validation_error,
 )
 from itsm_sync.connectors.http import RetryPolicy
 
@@ -94,7 +95,7 @@ class TicketPage:
     cursor: str | None  # None: this was the last page
 
 
-Credentials = TypeVar("Credentials", bound=BaseModel)
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def ticket_page(
@@ -114,9 +115,15 @@ def ticket_page(
     return TicketPage(list(tickets.values()), failed, cursor)
 
 
-def stored_credentials(
-    model: type[Credentials], connection: StoredConnection, name: str
-) -> Credentials:
+def parse_settings(model: type[Model], settings: dict[str, Any], name: str) -> Model:
+    """The verification's settings as `model`; `Refused` naming each invalid field."""
+    try:
+        return model.model_validate(settings)
+    except ValidationError as exc:
+        raise Refused(f"Invalid {name} settings: {describe_validation_error(exc)}") from None
+
+
+def stored_credentials(model: type[Model], connection: StoredConnection, name: str) -> Model:
     """The connection's decrypted credentials as `model`; `Refused` when they do not fit it."""
     try:
         return model.model_validate_json(connection.credentials)

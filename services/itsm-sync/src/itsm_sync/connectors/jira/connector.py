@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from contracts import (
     DataSourceType,
     JiraItsmCredentials,
     JiraItsmSettings,
     SyncTicketsSettings,
-    describe_validation_error,
 )
 from itsm_sync.connectors.base import (
     Refused,
@@ -21,6 +20,7 @@ from itsm_sync.connectors.base import (
     TicketPage,
     Verified,
     check_site,
+    parse_settings,
     scope_ids,
     stored_credentials,
     ticket_page,
@@ -74,10 +74,7 @@ class JiraConnector:
         """`/myself`, every `/project/search` page, `/issuetype` and `/status`."""
         if not isinstance(credentials, JiraItsmCredentials):
             raise Refused("Jira needs an email and an API token")
-        try:
-            parsed = JiraItsmSettings.model_validate(settings)
-        except ValidationError as exc:
-            raise Refused(f"Invalid Jira settings: {describe_validation_error(exc)}") from None
+        parsed = parse_settings(JiraItsmSettings, settings, self.name)
         check_site(parsed.base_url, site, "Jira")
         client = JiraClient(
             site.http, parsed.base_url, credentials.email, credentials.api_token, site.policy

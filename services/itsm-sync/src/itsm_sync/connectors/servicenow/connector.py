@@ -10,14 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from contracts import (
     DataSourceType,
     ServiceNowCredentials,
     ServiceNowSettings,
     SyncTicketsSettings,
-    describe_validation_error,
 )
 from itsm_sync.connectors.base import (
     Refused,
@@ -26,6 +25,7 @@ from itsm_sync.connectors.base import (
     TicketPage,
     Verified,
     check_site,
+    parse_settings,
     scope_ids,
     stored_credentials,
     ticket_page,
@@ -73,12 +73,7 @@ class ServiceNowConnector:
         given = dict(settings)
         days = given.pop("time_range_days", DEFAULT_COUNT_DAYS)
         given.setdefault("username", credentials.username)
-        try:
-            parsed = ServiceNowSettings.model_validate(given)
-        except ValidationError as exc:
-            raise Refused(
-                f"Invalid ServiceNow settings: {describe_validation_error(exc)}"
-            ) from None
+        parsed = parse_settings(ServiceNowSettings, given, self.name)
         if not isinstance(days, int) or not 1 <= days <= 365:
             raise Refused("Invalid ServiceNow settings: time_range_days must be 1 to 365")
         instance = instance_base(parsed.instance_url)
