@@ -116,7 +116,7 @@ async def test_operation_ids_are_tag_name(api: Api) -> None:
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, "AUTH_JWT_SECRET is required (or set AUTH_JWKS_URL)"),
+        ({}, "AUTH_JWT_SECRET is required (or AUTH_JWKS_URL for an OIDC provider)"),
         ({"AUTH_JWT_SECRET": "s" * 32}, "SYNC_WEBHOOK_SECRET is required"),
         (
             {"AUTH_JWT_SECRET": "s" * 32, "SYNC_WEBHOOK_SECRET": "plain"},

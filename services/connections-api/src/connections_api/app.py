@@ -25,7 +25,6 @@ from connections_api.state import AppState
 from connections_api.tokens import CachingVerifier
 from connections_api.webhooks import WebhookSender, WebhookTarget
 from events import EventPublisher, connect_redis
-from rita_auth import JwtVerifier
 from servicekit import BodySizeLimitMiddleware, set_service_state
 
 log = structlog.get_logger()
@@ -58,12 +57,7 @@ def build_state(settings: Settings) -> AppState:
         ),
         follow_redirects=False,
     )
-    verifier = JwtVerifier(
-        secret=settings.auth_jwt_secret,
-        jwks_url=settings.auth_jwks_url,
-        issuer=settings.auth_issuer,
-        audience=settings.auth_audience,
-    )
+    verifier = settings.jwt_verifier()
     target = WebhookTarget(
         url=settings.sync_webhook_url,
         secret=settings.sync_webhook_secret.get_secret_value(),

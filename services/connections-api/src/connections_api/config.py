@@ -8,24 +8,21 @@ from pydantic import Field, SecretStr, model_validator
 
 from connections_api.dialect import Dialect
 from contracts import EVENTS_KEY_PREFIX, parse_allowed_hosts
-from rita_auth import events_token_secret
+from rita_auth import AuthSettings
 from servicekit import ServiceSettings
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, AuthSettings):
     """connections-api configuration (field name = variable name; see servicekit.settings).
 
-    Inherited: HOST, PORT (8000), LOG_LEVEL, LOG_FORMAT, MAX_BODY_BYTES (64 KiB).
+    Inherited: HOST, PORT (8000), LOG_LEVEL, LOG_FORMAT, MAX_BODY_BYTES (64 KiB); AUTH_JWT_SECRET,
+    AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE, EVENTS_TOKEN_SECRET (rita_auth.AuthSettings).
     """
 
     database_url: str = "postgresql+asyncpg://root@127.0.0.1:5432/rita"
     redis_url: str = "redis://127.0.0.1:6379/0"
     # A Redis Cluster: hash-tagged event keys, sharded pub/sub (libs/events).
     redis_cluster: bool = False
-    auth_jwt_secret: SecretStr | None = None
-    auth_jwks_url: str | None = None
-    auth_issuer: str | None = None
-    auth_audience: str | None = None
     auth_dev_mode: bool = False
     sync_webhook_url: str = "http://127.0.0.1:8003/webhook"
     sync_webhook_secret: SecretStr = SecretStr("")
@@ -36,9 +33,6 @@ class Settings(ServiceSettings):
     # the first wave's, kept working). Same names as itsm-sync.
     allowed_private_hosts: str = ""
     jira_allowed_private_hosts: str = ""
-    # Signs events tokens; required when user tokens come only from AUTH_JWKS_URL (else
-    # AUTH_JWT_SECRET signs them). The gateway verifies with the same rule (rita_auth).
-    events_token_secret: SecretStr | None = None
     stale_run_timeout: float = Field(default=1800, gt=0)
     # A verification with no result after this long ends `idle` with `verification_timeout`.
     verify_timeout: float = Field(default=120, gt=0)
@@ -63,10 +57,7 @@ class Settings(ServiceSettings):
     db_pool_recycle: int = Field(default=1800, ge=1)
 
     @model_validator(mode="after")
-    def _auth_configured(self) -> Self:
-        if not self.auth_jwt_secret and not self.auth_jwks_url:
-            raise ValueError("AUTH_JWT_SECRET is required (or set AUTH_JWKS_URL)")
-        events_token_secret(self.events_token_secret, self.auth_jwt_secret)  # the start-up line
+    def _webhook_secret_configured(self) -> Self:
         webhook_secret = self.sync_webhook_secret.get_secret_value()
         if not webhook_secret:
             raise ValueError("SYNC_WEBHOOK_SECRET is required")
@@ -80,11 +71,6 @@ class Settings(ServiceSettings):
         return parse_allowed_hosts(self.allowed_private_hosts) | parse_allowed_hosts(
             self.jira_allowed_private_hosts
         )
-
-    @property
-    def events_token_key(self) -> str:
-        """The key that signs events tokens (see `rita_auth.events_token_secret`)."""
-        return events_token_secret(self.events_token_secret, self.auth_jwt_secret)
 
 
 def load_settings() -> Settings:

@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from events import EventsRedis
 from observability import metrics_response
-from rita_auth import EventsTokens, InvalidToken, JwtVerifier
+from rita_auth import EventsTokens, InvalidToken
 from servicekit import problem, set_service_state
 from sse_gateway import metrics
 from sse_gateway.auth import authenticate
@@ -68,12 +68,7 @@ class Gateway:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.verifier = JwtVerifier(
-            secret=settings.auth_jwt_secret,
-            jwks_url=settings.auth_jwks_url,
-            issuer=settings.auth_issuer,
-            audience=settings.auth_audience,
-        )
+        self.verifier = settings.jwt_verifier()
         self.events_tokens = EventsTokens(settings.events_token_key)
         self.redis, self.pubsub_redis = _redis_clients(settings)
         self.hub = Hub(

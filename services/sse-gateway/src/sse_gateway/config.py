@@ -6,15 +6,16 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field
 
 from contracts import EVENTS_KEY_PREFIX
-from rita_auth import events_token_secret
+from rita_auth import AuthSettings
 from servicekit import ServiceSettings
 
 
-class Settings(ServiceSettings):
-    """Everything the gateway reads at start; see the README for each knob."""
+class Settings(ServiceSettings, AuthSettings):
+    """Everything the gateway reads at start; see the README for each knob (the AUTH_* and
+    EVENTS_TOKEN_SECRET fields come from `rita_auth.AuthSettings`)."""
 
     port: int = 8001
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -22,11 +23,6 @@ class Settings(ServiceSettings):
     # PSUBSCRIBE (listeners.py).
     redis_cluster: bool = False
     events_key_prefix: str = EVENTS_KEY_PREFIX
-    auth_jwt_secret: SecretStr | None = None
-    events_token_secret: SecretStr | None = None  # else AUTH_JWT_SECRET signs events tokens
-    auth_jwks_url: str | None = None
-    auth_issuer: str | None = None
-    auth_audience: str | None = None
     gateway_max_connections: int = Field(default=10_000, ge=1)
     gateway_max_lifetime_seconds: float = Field(default=900.0, gt=0)
     gateway_lifetime_jitter: float = Field(default=0.1, ge=0, lt=1)
@@ -37,18 +33,6 @@ class Settings(ServiceSettings):
     gateway_shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     gateway_gc_freeze_seconds: float = Field(default=1.0, ge=0)  # 0: no GC policy (gcpolicy.py)
     gateway_gc_full_seconds: float = Field(default=600.0, gt=0)
-
-    @model_validator(mode="after")
-    def _require_auth_keys(self) -> Settings:
-        if not self.auth_jwt_secret and not self.auth_jwks_url:
-            raise ValueError("AUTH_JWT_SECRET is required (or AUTH_JWKS_URL for an OIDC provider)")
-        events_token_secret(self.events_token_secret, self.auth_jwt_secret)
-        return self
-
-    @property
-    def events_token_key(self) -> str:
-        """The key that verifies `?access_token=` events tokens (see `events_token_secret`)."""
-        return events_token_secret(self.events_token_secret, self.auth_jwt_secret)
 
 
 def load_settings() -> Settings:
