@@ -41,6 +41,7 @@ from rita_testing import (
     with_database,
 )
 from rita_testing.stack import Stack, stack_secrets
+from rita_testing.workload import seed_workload
 
 TENANTS = 100
 CLIENTS_PER_TENANT = 10
@@ -109,31 +110,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def seed(url: str) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
-    """One syncing Jira connection with a running run per tenant."""
-    rows = [(uuid.uuid4(), uuid.uuid4(), uuid.uuid4()) for _ in range(TENANTS)]
-    db = await asyncpg.connect(asyncpg_dsn(url))
-    try:
-        await db.copy_records_to_table(
-            "data_source_connections",
-            records=[(c, t, "jira_itsm", "Jira", "syncing", True, 1) for t, c, _r in rows],
-            columns=["id", "tenant_id", "type", "name", "status", "enabled", "version"],
-        )
-        await db.copy_records_to_table(
-            "ingestion_runs",
-            records=[(r, t, c, "running", 30, 0, 0) for t, c, r in rows],
-            columns=[
-                "id",
-                "tenant_id",
-                "connection_id",
-                "status",
-                "time_range_days",
-                "records_processed",
-                "records_failed",
-            ],
-        )
-    finally:
-        await db.close()
-    return rows
+    """One syncing ITSM connection with a run per tenant: `(tenant, connection, run)`."""
+    work = await seed_workload(url, runs=TENANTS, verifications=0, steps=1, tenants=TENANTS)
+    return [(tenant, connection, run) for tenant, run, connection, _end in work.runs]
 
 
 async def open_clients(

@@ -15,8 +15,9 @@ import httpx
 from contracts import dead_letter_queue
 from rita_testing import asyncpg_dsn
 from rita_testing.stack import Stack
+from rita_testing.workload import publish
 from tests.chaos.conftest import Row
-from tests.chaos.harness import Api, eventually_true, publish
+from tests.chaos.harness import Api, eventually_true
 
 
 async def test_bad_input_table(

@@ -8,14 +8,16 @@ from collections.abc import Callable
 import pytest
 
 from rita_testing.stack import Stack
-from tests.chaos.conftest import Row
-from tests.chaos.harness import (
-    eventually_true,
-    metric_value,
+from rita_testing.workload import (
     publish,
     seed_workload,
     workload_done,
     workload_mismatches,
+)
+from tests.chaos.conftest import Row
+from tests.chaos.harness import (
+    eventually_true,
+    metric_value,
 )
 
 pytestmark = pytest.mark.chaos_slow

@@ -49,8 +49,8 @@ async def test_terminated_database_connections_never_surface_as_5xx_on_reads(
             killed = 0
             db = await asyncpg.connect(asyncpg_dsn(system_database))
             try:
-                for _ in range(20):
-                    await asyncio.sleep(0.25)
+                for _ in range(10):
+                    await asyncio.sleep(1.0)  # a failover a second: every in-flight read hit
                     killed += len(
                         await db.fetch(
                             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -66,7 +66,8 @@ async def test_terminated_database_connections_never_surface_as_5xx_on_reads(
         stop.set()
         await asyncio.gather(*readers)
     errors = [s for s in statuses if s >= 500]
-    print("\n".join(sorted(set(failures))))  # noqa: T201 - shown when the test fails
+    if failures:
+        print("\n".join(sorted(set(failures))))  # noqa: T201 - shown when the test fails
     assert killed > 0
     assert statuses.count(200) > 0
     assert errors == []

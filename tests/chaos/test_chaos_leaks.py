@@ -17,7 +17,7 @@ from contracts import dead_letter_queue
 from rita_testing import asyncpg_dsn
 from rita_testing.stack import Stack
 from tests.chaos.conftest import Row
-from tests.chaos.harness import Api, Listener, eventually_true
+from tests.chaos.harness import Api, Listener, eventually_true, start_whole_system
 
 EMAIL = "leak-scan@example.com"
 
@@ -87,39 +87,15 @@ async def test_no_trace_of_the_token_anywhere_after_verify_and_import(
     token = f"LEAK-CANARY-{uuid.uuid4().hex}"
     needles = {token, base64.b64encode(f"{EMAIL}:{token}".encode()).decode()}
     stack = stack_factory()
-    jira = await asyncio.to_thread(
-        stack.start,
-        "fake-jira",
-        env={"FAKE_JIRA_ACCOUNTS": f"{EMAIL}:{token}", "FAKE_JIRA_ISSUES": "300"},
-    )
-    allowed = {"JIRA_ALLOWED_PRIVATE_HOSTS": f"127.0.0.1:{jira.port}"}
-    sync = await asyncio.to_thread(
-        stack.start, "itsm-sync", env={**allowed, "ITSM_SYNC_PAGE_SIZE": "50"}
-    )
-    await asyncio.to_thread(stack.start, "status-consumer")
-    gateway = await asyncio.to_thread(stack.start, "sse-gateway")
-    api_proc = await asyncio.to_thread(
-        stack.start, "connections-api", env={**allowed, "SYNC_WEBHOOK_URL": f"{sync.url}/webhook"}
+    jira, gateway, api_proc = await asyncio.to_thread(
+        start_whole_system, stack, f"{EMAIL}:{token}", FAKE_JIRA_ISSUES="300"
     )
     tenant = uuid.uuid4()
     async with Api(api_proc.url, tenant) as api:
         listener = await Listener(gateway.url, await api.events_token()).start()
         row = await api.connection("jira_itsm")
-        verify = await api.call(
-            "POST",
-            f"/api/data-sources/{row['id']}/verify",
-            json={
-                "settings": {"base_url": jira.url, "email": EMAIL},
-                "credentials": {"email": EMAIL, "api_token": token},
-            },
-        )
-        assert verify.status_code == 202, verify.text
-
-        async def verified() -> bool:
-            current = await api.get(row["id"])
-            return current["status"] == "idle" and current["enabled"] is True
-
-        await eventually_true(verified, within=60)
+        await api.verify_jira(row["id"], jira.url, EMAIL, token)
+        await eventually_true(lambda: api.verified(row["id"]), within=60)
         sync_started = await api.call(
             "POST", f"/api/data-sources/{row['id']}/sync-tickets", json={"time_range_days": 365}
         )
@@ -134,14 +110,7 @@ async def test_no_trace_of_the_token_anywhere_after_verify_and_import(
         # A wrong token too: its failure path (errors, logs) must not echo it either.
         wrong = f"LEAK-CANARY-WRONG-{uuid.uuid4().hex}"
         needles.add(wrong)
-        await api.call(
-            "POST",
-            f"/api/data-sources/{row['id']}/verify",
-            json={
-                "settings": {"base_url": jira.url, "email": EMAIL},
-                "credentials": {"email": EMAIL, "api_token": wrong},
-            },
-        )
+        await api.verify_jira(row["id"], jira.url, EMAIL, wrong)
 
         async def refused() -> bool:
             current = await api.get(row["id"])

@@ -16,7 +16,7 @@ import pytest
 
 from rita_testing.stack import Stack
 from tests.chaos.conftest import OwnRedis, Row
-from tests.chaos.harness import Api, Listener, eventually_true
+from tests.chaos.harness import Api, Listener, eventually_true, start_whole_system
 
 EMAIL = "redis-chaos@example.com"
 TOKEN = "fake-jira-token-redis-chaos"
@@ -70,23 +70,12 @@ async def test_redis_restart_mid_import_every_client_reaches_the_right_state(
     redis = own_redis_factory(persistent)
     await redis.start()
     stack = stack_factory(REDIS_URL=redis.url)
-    jira = await asyncio.to_thread(
-        stack.start,
-        "fake-jira",
-        env={
-            "FAKE_JIRA_ACCOUNTS": f"{EMAIL}:{TOKEN}",
-            "FAKE_JIRA_ISSUES": "1200",
-            "FAKE_JIRA_LATENCY_MS": "80",
-        },
-    )
-    allowed = {"JIRA_ALLOWED_PRIVATE_HOSTS": f"127.0.0.1:{jira.port}"}
-    sync = await asyncio.to_thread(
-        stack.start, "itsm-sync", env={**allowed, "ITSM_SYNC_PAGE_SIZE": "20"}
-    )
-    await asyncio.to_thread(stack.start, "status-consumer")
-    gateway = await asyncio.to_thread(stack.start, "sse-gateway")
-    api_proc = await asyncio.to_thread(
-        stack.start, "connections-api", env={**allowed, "SYNC_WEBHOOK_URL": f"{sync.url}/webhook"}
+    jira, gateway, api_proc = await asyncio.to_thread(
+        start_whole_system,
+        stack,
+        f"{EMAIL}:{TOKEN}",
+        FAKE_JIRA_ISSUES="1200",
+        FAKE_JIRA_LATENCY_MS="80",
     )
     async with Api(api_proc.url, uuid.uuid4()) as api:
         row = await api.connection("jira_itsm")
@@ -97,16 +86,8 @@ async def test_redis_restart_mid_import_every_client_reaches_the_right_state(
         ]
         for client in clients:
             await client.refetch()
-        verify = await api.call(
-            "POST",
-            f"/api/data-sources/{row['id']}/verify",
-            json={
-                "settings": {"base_url": jira.url, "email": EMAIL},
-                "credentials": {"email": EMAIL, "api_token": TOKEN},
-            },
-        )
-        assert verify.status_code == 202, verify.text
-        await eventually_true(lambda: _enabled(api, row["id"]), within=60)
+        await api.verify_jira(row["id"], jira.url, EMAIL, TOKEN)
+        await eventually_true(lambda: api.verified(row["id"]), within=60)
         started = await api.call(
             "POST", f"/api/data-sources/{row['id']}/sync-tickets", json={"time_range_days": 365}
         )
@@ -150,11 +131,6 @@ async def test_redis_restart_mid_import_every_client_reaches_the_right_state(
         "0",
         met=True,
     )
-
-
-async def _enabled(api: Api, connection_id: str) -> bool:
-    current = await api.get(connection_id)
-    return current["status"] == "idle" and current["enabled"] is True
 
 
 async def _progressed(clients: list[ConsoleCopy]) -> bool:

@@ -11,15 +11,18 @@ import pytest
 
 from rita_testing import asyncpg_dsn
 from rita_testing.stack import Stack
-from tests.chaos.conftest import Row
-from tests.chaos.harness import (
-    Api,
-    Listener,
-    eventually_true,
+from rita_testing.workload import (
     publish,
     seed_workload,
     workload_done,
     workload_mismatches,
+)
+from tests.chaos.conftest import Row
+from tests.chaos.harness import (
+    Api,
+    Listener,
+    all_caught_up,
+    eventually_true,
 )
 from tests.chaos.receiver import running_receiver
 from tests.chaos.test_chaos_api import enable
@@ -113,15 +116,9 @@ async def test_clients_on_both_gateways_get_every_event_of_their_tenant(
     missing = 0
     for tenant, pair in listeners.items():
         expected = await stream_ids(redis_url, redis_prefix, tenant)
-
-        async def caught_up(pair: list[Listener] = pair, expected: list[str] = expected) -> bool:
-            return all(client.last_id == expected[-1] for client in pair)
-
-        await eventually_true(caught_up, within=30)
+        await all_caught_up(pair, expected)
+        missing += sum(len(set(expected) - {f.id for f in c.data_frames()}) for c in pair)
         for listener in pair:
-            got = [f.id for f in listener.data_frames()]
-            missing += len(set(expected) - set(got))
-            assert got == expected
             await listener.stop()
     chaos_row(
         "events missed by clients of two gateways",

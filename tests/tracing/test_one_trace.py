@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 
 from rita_testing.stack import Stack
-from tests.chaos.harness import Api, Listener, eventually_true
+from tests.chaos.harness import Api, Listener, eventually_true, start_whole_system
 from tests.tracing.otlp_receiver import otlp_receiver
 
 EMAIL = "trace@example.com"
@@ -32,31 +32,16 @@ async def test_one_verify_is_one_trace_across_all_five_processes(
             OTEL_TRACES_SAMPLER="parentbased_always_on",
             OTEL_BSP_SCHEDULE_DELAY="100",
         )
-        jira = await asyncio.to_thread(
-            stack.start, "fake-jira", env={"FAKE_JIRA_ACCOUNTS": f"{EMAIL}:{TOKEN}"}
-        )
-        allowed = {"JIRA_ALLOWED_PRIVATE_HOSTS": f"127.0.0.1:{jira.port}"}
-        sync = await asyncio.to_thread(stack.start, "itsm-sync", env=allowed)
-        await asyncio.to_thread(stack.start, "status-consumer")
-        gateway = await asyncio.to_thread(stack.start, "sse-gateway")
-        api_proc = await asyncio.to_thread(
-            stack.start,
-            "connections-api",
-            env={**allowed, "SYNC_WEBHOOK_URL": f"{sync.url}/webhook"},
+        jira, gateway, api_proc = await asyncio.to_thread(
+            start_whole_system, stack, f"{EMAIL}:{TOKEN}"
         )
         async with Api(api_proc.url, uuid.uuid4()) as api:
             row = await api.connection("jira_itsm")
             listener = await Listener(gateway.url, await api.events_token()).start()
-            verify = await api.call(
-                "POST",
-                f"/api/data-sources/{row['id']}/verify",
-                json={
-                    "settings": {"base_url": jira.url, "email": EMAIL},
-                    "credentials": {"email": EMAIL, "api_token": TOKEN},
-                },
-                headers={"traceparent": traceparent},
-            )
-            assert verify.status_code == 202, verify.text
+            # The user's click starts the trace: its id is the test's own.
+            api.http.headers["traceparent"] = traceparent
+            await api.verify_jira(row["id"], jira.url, EMAIL, TOKEN)
+            del api.http.headers["traceparent"]
 
             async def verified_on_screen() -> bool:
                 return any(

@@ -93,8 +93,9 @@ def shutdown_tracing() -> None:
 
 
 def tracer(name: str) -> trace.Tracer:
-    """A tracer for a module (a no-op tracer while tracing is off)."""
-    return trace.get_tracer(name)
+    """A tracer for a module: this process's provider's, else the global one (a proxy that
+    follows a provider installed later, and records nothing while tracing is off)."""
+    return _provider.get_tracer(name) if _provider is not None else trace.get_tracer(name)
 
 
 def instrument_fastapi(app: FastAPI) -> None:
