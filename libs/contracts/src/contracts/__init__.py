@@ -47,7 +47,12 @@ from contracts.events import (
     tenant_events_key,
     tenant_from_key,
 )
-from contracts.netpolicy import UnsafeUrlError, check_outbound_url, parse_allowed_hosts
+from contracts.netpolicy import (
+    PrivateHostsSettings,
+    UnsafeUrlError,
+    check_outbound_url,
+    parse_allowed_hosts,
+)
 from contracts.public import (
     ConnectionPublic,
     ConnectionsPublic,
@@ -153,6 +158,7 @@ __all__ = [
     "OpenConfig",
     "OpenSettings",
     "Principal",
+    "PrivateHostsSettings",
     "PublishedEvent",
     "ReconnectEvent",
     "ResyncEvent",

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from typing import Final
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # `(host, port) -> addresses`: the system resolver by default; tests pass a stub.
 Resolver = Callable[[str, int], list[str]]
@@ -45,6 +47,19 @@ def parse_allowed_hosts(*raw: str | Iterable[str]) -> frozenset[str]:
         items = source.split(",") if isinstance(source, str) else source
         hosts.update(item.strip().lower() for item in items if item.strip())
     return frozenset(hosts)
+
+
+class PrivateHostsSettings(BaseModel):
+    """The two variables of the allow-list, for the settings of each service that applies it."""
+
+    # `host[:port]`, comma separated; the JIRA_ name is the first wave's, still read and merged.
+    allowed_private_hosts: str = ""
+    jira_allowed_private_hosts: str = ""
+
+    @property
+    def private_hosts(self) -> frozenset[str]:
+        """Hosts that may be private or plain http (both variables, merged)."""
+        return parse_allowed_hosts(self.allowed_private_hosts, self.jira_allowed_private_hosts)
 
 
 def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:

@@ -7,16 +7,17 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 
 from connections_api.dialect import Dialect
-from contracts import EVENTS_KEY_PREFIX, parse_allowed_hosts
+from contracts import EVENTS_KEY_PREFIX, PrivateHostsSettings
 from rita_auth import AuthSettings
 from servicekit import ServiceSettings
 
 
-class Settings(ServiceSettings, AuthSettings):
+class Settings(ServiceSettings, AuthSettings, PrivateHostsSettings):
     """connections-api configuration (field name = variable name; see servicekit.settings).
 
     Inherited: HOST, PORT (8000), LOG_LEVEL, LOG_FORMAT, MAX_BODY_BYTES (64 KiB); AUTH_JWT_SECRET,
-    AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE, EVENTS_TOKEN_SECRET (rita_auth.AuthSettings).
+    AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE, EVENTS_TOKEN_SECRET (rita_auth.AuthSettings);
+    ALLOWED_PRIVATE_HOSTS, JIRA_ALLOWED_PRIVATE_HOSTS (contracts.PrivateHostsSettings).
     """
 
     database_url: str = "postgresql+asyncpg://root@127.0.0.1:5432/rita"
@@ -29,10 +30,6 @@ class Settings(ServiceSettings, AuthSettings):
     sync_webhook_auth: SecretStr = SecretStr("")  # sent verbatim as Authorization
     # `rita`: Rita's key names in the webhooks, to drive a sync service written for Rita's API.
     sync_webhook_dialect: Dialect = Dialect.STANDARD
-    # Hosts that may be private or plain http (both variables read and merged; the JIRA_ name is
-    # the first wave's, kept working). Same names as itsm-sync.
-    allowed_private_hosts: str = ""
-    jira_allowed_private_hosts: str = ""
     stale_run_timeout: float = Field(default=1800, gt=0)
     # A verification with no result after this long ends `idle` with `verification_timeout`.
     verify_timeout: float = Field(default=120, gt=0)
@@ -64,13 +61,6 @@ class Settings(ServiceSettings, AuthSettings):
         if not webhook_secret.startswith("whsec_"):
             raise ValueError("SYNC_WEBHOOK_SECRET must be a Standard Webhooks secret (whsec_...)")
         return self
-
-    @property
-    def private_hosts(self) -> frozenset[str]:
-        """Hosts that may be private or plain http (both variables, merged)."""
-        return parse_allowed_hosts(self.allowed_private_hosts) | parse_allowed_hosts(
-            self.jira_allowed_private_hosts
-        )
 
 
 def load_settings() -> Settings:

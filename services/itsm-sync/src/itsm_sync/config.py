@@ -7,13 +7,13 @@ import binascii
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from contracts import STATUS_QUEUE, parse_allowed_hosts
+from contracts import STATUS_QUEUE, PrivateHostsSettings
 from servicekit import KIB, ServiceSettings
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://root@127.0.0.1:5432/itsm_sync"
 
 
-class Settings(ServiceSettings):
+class Settings(ServiceSettings, PrivateHostsSettings):
     """itsm-sync configuration (the project's conventions: `servicekit.ServiceSettings`)."""
 
     port: int = 8003
@@ -29,10 +29,6 @@ class Settings(ServiceSettings):
     # a signature that is present is still checked when a secret is set.
     sync_webhook_require_signature: bool = True
     itsm_sync_encryption_key: SecretStr
-    # `host[:port]` that may be private or plain http, for every connector (e.g. the emulators);
-    # the older Jira-only name is still read and merged.
-    allowed_private_hosts: str = ""
-    jira_allowed_private_hosts: str = ""
     # Runs of one tenant that may page through their ITSM system at once (the others wait).
     itsm_sync_max_runs_per_tenant: int = Field(default=2, ge=1)
     # A `running` message at least this often while a run waits (backoff), so gaps stay < 1 s.
@@ -74,13 +70,6 @@ class Settings(ServiceSettings):
     def encryption_key(self) -> bytes:
         """The AES-256 key."""
         return base64.b64decode(self.itsm_sync_encryption_key.get_secret_value())
-
-    @property
-    def private_hosts(self) -> frozenset[str]:
-        """Hosts that may be private or plain http (both variables, merged)."""
-        return parse_allowed_hosts(self.allowed_private_hosts) | parse_allowed_hosts(
-            self.jira_allowed_private_hosts
-        )
 
 
 def load_settings() -> Settings:
