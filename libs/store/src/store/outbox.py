@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from contracts import CancelIngestionWebhook, SyncTicketsWebhook
-from store.tables import WebhookOutbox
+from contracts import CancelIngestionWebhook, DataSourceType, SyncTicketsWebhook
+from store.tables import DataSourceConnection, IngestionRun, WebhookOutbox
 
 W = WebhookOutbox
 PENDING: Final = "pending"
@@ -42,6 +42,27 @@ async def enqueue(
     session.add(row)
     await session.flush()
     return row
+
+
+async def enqueue_cancel(
+    session: AsyncSession,
+    run: IngestionRun,
+    connection: DataSourceConnection,
+    *,
+    user_id: str,
+    user_email: str | None = None,
+) -> WebhookOutbox:
+    """Queue `cancel_ingestion` for an ended run, so the sync service stops working on it."""
+    webhook = CancelIngestionWebhook(
+        tenant_id=run.tenant_id,
+        user_id=user_id,
+        user_email=user_email,
+        connection_id=run.connection_id,
+        connection_type=DataSourceType(connection.type),
+        settings=dict(connection.settings),
+        ingestion_run_id=run.id,
+    )
+    return await enqueue(session, webhook)
 
 
 async def claim_due(session: AsyncSession, *, limit: int) -> list[WebhookOutbox]:

@@ -34,7 +34,6 @@ from connections_api.validation import (
 from connections_api.webhooks import DeliveryError
 from contracts import (
     TICKET_SYNC_TYPES,
-    CancelIngestionWebhook,
     ConnectionStatus,
     DataSourceType,
     ErrorCode,
@@ -250,16 +249,9 @@ async def queue_cancel(
     user_email: str | None = None,
 ) -> None:
     """Queue `cancel_ingestion` for an ended run (outbox, same transaction as the change)."""
-    webhook = CancelIngestionWebhook(
-        tenant_id=run.tenant_id,
-        user_id=user_id,
-        user_email=user_email,
-        connection_id=run.connection_id,
-        connection_type=DataSourceType(connection.type),
-        settings=dict(connection.settings),
-        ingestion_run_id=run.id,
+    await outbox.enqueue_cancel(
+        unit.session, run, connection, user_id=user_id, user_email=user_email
     )
-    await outbox.enqueue(unit.session, webhook)
     unit.outbox_written()
 
 

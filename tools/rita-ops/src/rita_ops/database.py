@@ -19,8 +19,6 @@ from sqlmodel import col
 
 from contracts import (
     ACTIVE_RUN_STATUSES,
-    CancelIngestionWebhook,
-    DataSourceType,
     ErrorCode,
     EventName,
     LastSyncStatus,
@@ -113,17 +111,7 @@ async def fail_run(
     failed, connection = ended
     conn_row = connection or await session.get(DataSourceConnection, failed.connection_id)
     if conn_row is not None:
-        await outbox.enqueue(
-            session,
-            CancelIngestionWebhook(
-                tenant_id=failed.tenant_id,
-                user_id=OPERATOR,
-                connection_id=failed.connection_id,
-                connection_type=DataSourceType(conn_row.type),
-                settings=dict(conn_row.settings),
-                ingestion_run_id=failed.id,
-            ),
-        )
+        await outbox.enqueue_cancel(session, failed, conn_row, user_id=OPERATOR)
     return failed, connection
 
 
