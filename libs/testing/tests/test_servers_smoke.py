@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import aio_pika
 import asyncpg
@@ -53,7 +54,23 @@ async def test_redis_round_trips_under_a_unique_prefix(redis_url: str, redis_pre
     assert redis_prefix.startswith("test:")
 
 
-def test_database_factory_gives_distinct_databases(database_factory: object) -> None:
-    assert callable(database_factory)
+async def test_database_factory_gives_distinct_databases(
+    database_factory: Callable[[str], str],
+) -> None:
     first, second = database_factory("a"), database_factory("b")
-    assert first != second
+    one = await asyncpg.connect(asyncpg_dsn(first))
+    two = await asyncpg.connect(asyncpg_dsn(second))
+    try:
+        # Two real, separate databases: a table made in one is not seen in the other.
+        await one.execute("CREATE TABLE only_in_first (x int)")
+        names = (
+            await one.fetchval("SELECT current_database()"),
+            await two.fetchval("SELECT current_database()"),
+        )
+        seen = await two.fetchval("SELECT to_regclass('only_in_first') IS NOT NULL")
+    finally:
+        await one.close()
+        await two.close()
+    assert names[0] != names[1]
+    assert all(name.startswith(("test_a_", "test_b_")) for name in names)
+    assert seen is False

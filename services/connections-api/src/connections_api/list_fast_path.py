@@ -1,22 +1,20 @@
 """The one fast path of the API: `GET /api/data-sources` reads on the engine's driver connection.
 
 Why it exists. The list is the console's hottest read (every console of a tenant refetches it
-after each event). `bench/api.py` runs on 2026-11-30 (one tenant, 6 rows, 16 connections; the
-shared 2-core machine loaded by seven other engineers, load average in brackets, so every figure
-is low and noisy; each ratio is against bare FastAPI in the same run):
+after each event). `bench/api.py` runs on 2026-11-30 (one tenant, 6 rows, 16 connections; each
+ratio is against bare FastAPI in the same run; load average in brackets):
 
     previous hand-made asyncpg pool + PostgreSQL-built JSON + shared reads [~10]:  0.266 (461/1734)
     ORM session (`list_connections` + `connection_public`), FastAPI response [~10]: 0.023 (96/4264)
-    this module with pool_pre_ping=True [~9]:                                    0.105 (236/2254)
-    this module as it is [~12, baseline starved]:                                0.386 (542/1404)
-    this module as it is, final code [~4.7]:                                     0.105 (681/6507)
+    this module, rows decoded column by column, DB_POOL_SIZE 10 [~4.7]:           0.105 (681/6507)
+    this module as it is (one JSON text, pool of 20) [0.3, quiet machine]:        0.235 (2190/9333)
 
-Measured apart on the same machine (CPU per call, best of four rounds of 500): the ORM path's
-read ~1,900 us against this module's ~330 us (pool checkout ~60, fetch ~90, pydantic ~47); a
-whole list request in-process ~850 us of CPU against ~260 us for `/healthz`. The issue's target
-(ratio >= 0.4) is NOT reached: what the previous path saved (no pool checkout, PostgreSQL
-writing the JSON, identical reads shared) is what issue 9 rules out (one engine, one serializer,
-no coalescing). Still ~6x cheaper than the ORM path, hence this module.
+Measured with py-spy on the quiet machine: with a pool of 10 and 16 clients a third of the CPU
+went to opening and closing overflow connections (DB_POOL_SIZE is 20 now); decoding ~25 typed
+columns per row cost more than PostgreSQL handing over the page as one JSON text that pydantic
+validates (`TypeAdapter.validate_json`) and writes again. What remains is the driver round trip
+(~25 %), pydantic (~15 %) and FastAPI/uvicorn. The issue's target (ratio >= 0.4) is NOT reached:
+the first wave's 0.52 came from sharing identical in-flight reads, which issue 9 rules out.
 
 What it still shares with every other route (one database path, one serializer): the
 connection comes from the same SQLAlchemy engine and pool (`engine.connect()`, returned to the
