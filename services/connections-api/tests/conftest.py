@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -20,6 +22,7 @@ from rita_testing.connections_api import (
     WEBHOOK_SECRET,
     Api,
     Receiver,
+    public_stub_resolver,
     start_receiver,
 )
 from servicekit import service_state
@@ -72,7 +75,7 @@ async def api_factory(
             "db_pool_size": 5,
         }
         settings = Settings(**{**values, **overrides})
-        app = create_app(settings)
+        app = create_app(settings, resolver=public_stub_resolver)
         # Generous bounds (not expectations): start-up and shutdown on a machine shared by many.
         manager = LifespanManager(
             app, startup_timeout=LIFESPAN_SECONDS, shutdown_timeout=LIFESPAN_SECONDS
@@ -102,3 +105,20 @@ async def api(api_factory: ApiFactory) -> Api:
 def tenant() -> uuid.UUID:
     """A fresh tenant (tests share one database)."""
     return uuid.uuid4()
+
+
+@pytest.fixture(autouse=True)
+def no_dns_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every name the API resolves in these tests goes to a stub: a real lookup fails the test."""
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host or "")
+        try:
+            ipaddress.ip_address(name.split("%", 1)[0])
+        except ValueError:
+            if name not in {"", "localhost"}:
+                raise AssertionError(f"a test resolved {name!r} with the real resolver") from None
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)

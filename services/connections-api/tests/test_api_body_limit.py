@@ -12,7 +12,7 @@ import uvicorn
 
 from connections_api.app import create_app
 from rita_testing import eventually, free_port
-from rita_testing.connections_api import Api
+from rita_testing.connections_api import Api, public_stub_resolver
 from servicekit import KIB, PROBLEM_JSON
 
 CHUNK = 16 * KIB
@@ -98,7 +98,7 @@ async def served(api: Api) -> AsyncIterator[int]:
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(api.settings),
+            create_app(api.settings, resolver=public_stub_resolver),
             host="127.0.0.1",
             port=port,
             lifespan="off",

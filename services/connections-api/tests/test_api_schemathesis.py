@@ -27,6 +27,7 @@ from rita_testing import asyncpg_dsn
 from rita_testing.connections_api import (
     JWT_SECRET,
     WEBHOOK_SECRET,
+    public_stub_resolver,
     start_receiver,
 )
 from rita_testing.servers import run_async
@@ -51,7 +52,9 @@ class LiveApi:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         receiver, stop_receiver = await start_receiver()
-        app = create_app(Settings(**self.values, sync_webhook_url=receiver.url))
+        app = create_app(
+            Settings(**self.values, sync_webhook_url=receiver.url), resolver=public_stub_resolver
+        )
         server, task, url = await serve(app, lifespan="on")
         self.url = url.removesuffix("/webhook")
         self._ready.set()

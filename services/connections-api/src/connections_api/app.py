@@ -24,6 +24,7 @@ from connections_api.routes import data_sources, dev, events_token, health, me
 from connections_api.state import AppState
 from connections_api.tokens import CachingVerifier
 from connections_api.webhooks import WebhookSender, WebhookTarget
+from contracts.netpolicy import Resolver, system_resolver
 from events import EventPublisher, connect_redis
 from servicekit import BodySizeLimitMiddleware, set_service_state
 
@@ -39,7 +40,7 @@ def _operation_id(route: APIRoute) -> str:
     return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
-def build_state(settings: Settings) -> AppState:
+def build_state(settings: Settings, resolver: Resolver = system_resolver) -> AppState:
     """Create the engine, Redis client and HTTP client (connections open lazily)."""
     engine = create_async_engine(
         settings.database_url,
@@ -82,13 +83,16 @@ def build_state(settings: Settings) -> AppState:
         verifier=verifier,
         tokens=CachingVerifier(verifier),
         sender=WebhookSender(http, target),
+        resolver=resolver,
     )
 
 
 @contextlib.asynccontextmanager
-async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+async def lifespan(
+    app: FastAPI, settings: Settings, resolver: Resolver = system_resolver
+) -> AsyncIterator[None]:
     """Own the shared resources and the background tasks; stop them cleanly on shutdown."""
-    state = build_state(settings)
+    state = build_state(settings, resolver)
     set_service_state(app, state)
     tasks = [
         asyncio.create_task(OutboxRelay(state).run_forever(), name="outbox-relay"),
@@ -108,12 +112,12 @@ async def lifespan(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         log.info("api_stopped")
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the application for `settings`."""
+def create_app(settings: Settings, *, resolver: Resolver = system_resolver) -> FastAPI:
+    """Build the application for `settings` (`resolver`: the SSRF check's; tests pass a stub)."""
     app = FastAPI(
         title="Rita connections API",
         version="1.0.0",
-        lifespan=functools.partial(lifespan, settings=settings),
+        lifespan=functools.partial(lifespan, settings=settings, resolver=resolver),
         generate_unique_id_function=_operation_id,
         description="ITSM and knowledge source connections: verify, import tickets, watch runs.",
     )

@@ -14,6 +14,7 @@ from connections_api.list_fast_path import ConnectionLister
 from connections_api.metrics import EVENTS_PUBLISHED
 from connections_api.tokens import CachingVerifier
 from connections_api.webhooks import WebhookSender
+from contracts.netpolicy import Resolver, system_resolver
 from events import EventPublisher, EventsRedis, OutgoingEvent
 from rita_auth import JwtVerifier
 
@@ -33,6 +34,9 @@ class AppState:
     verifier: JwtVerifier
     tokens: CachingVerifier
     sender: WebhookSender
+    # Names in an outbound URL are resolved with it (SSRF check); tests pass a stub, so no test
+    # sends a DNS query beyond loopback.
+    resolver: Resolver = system_resolver
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # Tenants whose default rows this process has ensured (connections_api.defaults).
     tenants_with_defaults: set[UUID] = field(default_factory=set)
