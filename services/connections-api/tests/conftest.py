@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -22,9 +20,9 @@ from rita_testing.connections_api import (
     WEBHOOK_SECRET,
     Api,
     Receiver,
-    public_stub_resolver,
     start_receiver,
 )
+from rita_testing.helpers import public_stub_resolver
 from servicekit import service_state
 
 
@@ -108,17 +106,5 @@ def tenant() -> uuid.UUID:
 
 
 @pytest.fixture(autouse=True)
-def no_dns_beyond_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every name the API resolves in these tests goes to a stub: a real lookup fails the test."""
-    real = socket.getaddrinfo
-
-    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
-        name = host.decode() if isinstance(host, bytes) else str(host or "")
-        try:
-            ipaddress.ip_address(name.split("%", 1)[0])
-        except ValueError:
-            if name not in {"", "localhost"}:
-                raise AssertionError(f"a test resolved {name!r} with the real resolver") from None
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+def _no_real_dns(no_real_dns: None) -> None:
+    """Names the API resolves here go to a stub (`public_stub_resolver`), never to DNS."""

@@ -12,7 +12,8 @@ import uvicorn
 
 from connections_api.app import create_app
 from rita_testing import eventually, free_port
-from rita_testing.connections_api import Api, public_stub_resolver
+from rita_testing.connections_api import Api
+from rita_testing.helpers import public_stub_resolver
 from servicekit import KIB, PROBLEM_JSON
 
 CHUNK = 16 * KIB

@@ -27,9 +27,9 @@ from rita_testing import asyncpg_dsn
 from rita_testing.connections_api import (
     JWT_SECRET,
     WEBHOOK_SECRET,
-    public_stub_resolver,
     start_receiver,
 )
+from rita_testing.helpers import public_stub_resolver
 from rita_testing.servers import run_async
 
 TENANT = uuid.uuid4()

@@ -141,3 +141,8 @@ def secrets() -> dict[str, str]:
 def ids() -> dict[str, str]:
     """Fresh ids for one test."""
     return new_ids()
+
+
+@pytest.fixture(autouse=True)
+def _no_real_dns(no_real_dns: None) -> None:
+    """Hosts in these tests are loopback literals or stubs: a real DNS lookup fails the test."""

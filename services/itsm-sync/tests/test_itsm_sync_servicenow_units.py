@@ -26,6 +26,7 @@ from itsm_sync.connectors.servicenow import (
 )
 from itsm_sync.connectors.servicenow.connector import ServiceNowImporter
 from itsm_sync.connectors.servicenow.tickets import incident_ticket
+from rita_testing.helpers import PUBLIC_TEST_ADDRESS
 
 FAST = RetryPolicy(max_retries=1, max_rate_limit_retries=3, max_backoff=0.01, base_backoff=0.001)
 PASSWORD = "unit-test-password-4711"
@@ -226,7 +227,7 @@ async def test_a_scoped_import_reads_only_the_chosen_groups() -> None:
 
 def site_for(handler: Callable[[httpx.Request], httpx.Response]) -> Site:
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    return Site(http, frozenset(), FAST)
+    return Site(http, frozenset(), FAST, resolver=lambda _host, _port: [PUBLIC_TEST_ADDRESS])
 
 
 CREDENTIALS = ServiceNowCredentials(username="rita", password=SecretStr(PASSWORD))

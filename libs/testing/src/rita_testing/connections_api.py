@@ -166,13 +166,3 @@ async def start_receiver() -> tuple[Receiver, Callable[[], Awaitable[None]]]:
         await task
 
     return state, stop
-
-
-# A documentation-free public address (not in any private, loopback or reserved range).
-PUBLIC_TEST_ADDRESS = "93.184.215.14"
-
-
-def public_stub_resolver(host: str, port: int) -> list[str]:
-    """The API's SSRF check in tests: every name resolves to one public address, no DNS query
-    leaves the machine (the API never connects there: its webhooks go to the test receiver)."""
-    return [PUBLIC_TEST_ADDRESS]

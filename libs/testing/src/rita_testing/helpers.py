@@ -39,3 +39,13 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not reached within {within} s")
         await asyncio.sleep(POLL_SECONDS)
+
+
+# A documentation-free public address (not in any private, loopback or reserved range).
+PUBLIC_TEST_ADDRESS = "93.184.215.14"
+
+
+def public_stub_resolver(host: str, port: int) -> list[str]:
+    """The API's SSRF check in tests: every name resolves to one public address, no DNS query
+    leaves the machine (the API never connects there: its webhooks go to the test receiver)."""
+    return [PUBLIC_TEST_ADDRESS]

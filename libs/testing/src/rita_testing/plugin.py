@@ -6,9 +6,12 @@ Every name carries a run id, so parallel runs (and xdist workers) never share st
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
+import socket
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import aio_pika
@@ -196,3 +199,24 @@ def module_database_url(database_factory: Callable[..., str], rita_template_url:
     """A migrated database of this test module alone (`CREATE DATABASE ... TEMPLATE` of the
     migrated template): no other module sees its rows, its outbox, its relay or its faults."""
     return database_factory("module", rita_template_url)
+
+
+@pytest.fixture
+def no_real_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if anything in this process resolves a name with the real resolver.
+
+    Tests never send traffic beyond loopback, DNS queries included (the system's resolver is
+    not on loopback): SSRF and DNS cases use stub resolvers. IP literals and `localhost` pass.
+    """
+    real = socket.getaddrinfo
+
+    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host or "")
+        try:
+            ipaddress.ip_address(name.split("%", 1)[0])
+        except ValueError:
+            if name not in {"", "localhost"}:
+                raise AssertionError(f"a test resolved {name!r} with the real resolver") from None
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)

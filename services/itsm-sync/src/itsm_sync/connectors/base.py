@@ -31,6 +31,7 @@ from contracts import (
     check_outbound_url,
     describe_validation_error,
 )
+from contracts.netpolicy import Resolver, system_resolver
 from itsm_sync.connectors.http import RetryPolicy
 
 
@@ -50,6 +51,8 @@ class Site:
     http: httpx.AsyncClient
     allowed_private_hosts: frozenset[str]
     policy: RetryPolicy
+    # Resolves names for the SSRF check (the connect-time check re-resolves); tests pass a stub.
+    resolver: Resolver = system_resolver
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,6 @@ def scope_ids(settings: SyncTicketsSettings, key: str, *, limit: int = 1000) -> 
 def check_site(url: str, site: Site, noun: str) -> None:
     """The SSRF policy, the same for every system; raises `Refused` with a readable reason."""
     try:
-        check_outbound_url(url, site.allowed_private_hosts)
+        check_outbound_url(url, site.allowed_private_hosts, resolver=site.resolver)
     except UnsafeUrlError as exc:
         raise Refused(f"The {noun} URL may not be called: {exc}", ErrorCode.UNREACHABLE) from None
