@@ -133,7 +133,7 @@ class SyncJob:
         # The site is the one stored at verification: the secret never goes to a URL that a
         # later webhook names.
         site = deps.site()
-        check_site(stored.base_url, site, connector.name)
+        await check_site(stored.base_url, site, connector.name)
         connection = StoredConnection(stored.base_url, dict(stored.settings), plain)
         try:
             return connector.importer(connection, run.query or "", site)

@@ -14,6 +14,8 @@ resumes after the last stored page. A third system is one new folder that implem
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -180,9 +182,14 @@ def scope_ids(settings: SyncTicketsSettings, key: str, *, limit: int = 1000) -> 
     return list(dict.fromkeys(raw))
 
 
-def check_site(url: str, site: Site, noun: str) -> None:
+async def check_site(url: str, site: Site, noun: str) -> None:
     """The SSRF policy, the same for every system; raises `Refused` with a readable reason."""
     try:
-        check_outbound_url(url, site.allowed_private_hosts, resolver=site.resolver)
+        # getaddrinfo blocks: keep it off the event loop.
+        await asyncio.to_thread(
+            functools.partial(
+                check_outbound_url, url, site.allowed_private_hosts, resolver=site.resolver
+            )
+        )
     except UnsafeUrlError as exc:
         raise Refused(f"The {noun} URL may not be called: {exc}", ErrorCode.UNREACHABLE) from None

@@ -75,7 +75,7 @@ class JiraConnector:
         if not isinstance(credentials, JiraItsmCredentials):
             raise Refused("Jira needs an email and an API token")
         parsed = parse_settings(JiraItsmSettings, settings, self.name)
-        check_site(parsed.base_url, site, "Jira")
+        await check_site(parsed.base_url, site, "Jira")
         client = JiraClient(
             site.http, parsed.base_url, credentials.email, credentials.api_token, site.policy
         )

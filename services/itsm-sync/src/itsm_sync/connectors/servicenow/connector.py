@@ -77,7 +77,7 @@ class ServiceNowConnector:
         if not isinstance(days, int) or not 1 <= days <= 365:
             raise Refused("Invalid ServiceNow settings: time_range_days must be 1 to 365")
         instance = instance_base(parsed.instance_url)
-        check_site(instance, site, "ServiceNow instance")
+        await check_site(instance, site, "ServiceNow instance")
         username = safe_user_name(credentials.username)
         client = ServiceNowClient(site.http, instance, username, credentials.password, site.policy)
         await client.find_user(username)
