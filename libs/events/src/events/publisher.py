@@ -43,6 +43,7 @@ from contracts import (
     tenant_from_key,
 )
 from events.pending import PendingResyncs
+from events.wire import text
 from observability import current_traceparent
 
 log = structlog.get_logger(__name__)
@@ -86,10 +87,6 @@ class OutgoingEvent:
         return json.dumps(self.data, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _id(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 class EventPublisher:
     """Publishes tenants' events: `publish_many` (raises) and `publish_committed` (never loses)."""
 
@@ -124,7 +121,7 @@ class EventPublisher:
         args: list[str | int] = [self._publish_command, self._maxlen, now_ms]
         for item in items:
             args += (item.event.value, item.traceparent or trace, item.data_json())
-        return [_id(r) for r in await self._script(keys=keys, args=args)]
+        return [text(r) for r in await self._script(keys=keys, args=args)]
 
     async def publish_many(self, items: Sequence[OutgoingEvent]) -> list[str]:
         """Publish events, in order per tenant; returns their ids. Raises if Redis fails."""
@@ -226,7 +223,7 @@ class EventPublisher:
     async def _tenants_with_streams(self) -> list[str]:
         found: list[str] = []
         async for key in self._redis.scan_iter(match=f"{self._prefix}*", _type="STREAM"):
-            tenant = tenant_from_key(_id(key), self._prefix)
+            tenant = tenant_from_key(text(key), self._prefix)
             if tenant:
                 found.append(tenant)
         return found

@@ -39,7 +39,8 @@ class WireEvent:
         return PublishedEvent(id=self.id, event=self.event, ts=self.ts, data=json.loads(self.data))
 
 
-def _text(value: object) -> str:
+def text(value: object) -> str:
+    """A Redis reply's value as text (redis-py returns bytes unless it decodes responses)."""
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
@@ -50,17 +51,17 @@ def channel_message(event_id: str, event: str, ts: int, traceparent: str | None,
 
 def read_stream_entry(entry_id: object, fields: Mapping[Any, Any] | None) -> WireEvent:
     """One `XRANGE`/`XREAD` entry (as redis-py returns it); `ValueError` if it is not an event."""
-    values = {_text(k): _text(v) for k, v in (fields or {}).items()}
+    values = {text(k): text(v) for k, v in (fields or {}).items()}
     try:
         event, ts, data = EventName(values["event"]), int(values["ts"]), values["data"]
     except KeyError as exc:
         raise ValueError(f"stream entry lacks the {exc.args[0]} field") from None
-    return WireEvent(_text(entry_id), event, ts, values.get("tp") or None, data)
+    return WireEvent(text(entry_id), event, ts, values.get("tp") or None, data)
 
 
 def read_channel_message(payload: bytes | str) -> WireEvent:
     """One pub/sub message body; `ValueError` if it is not an event."""
-    parts = _text(payload).split(" ", 4)
+    parts = text(payload).split(" ", 4)
     if len(parts) != 5:
         raise ValueError("channel message is not '<id> <event> <ts> <tp> <data>'")
     event_id, event, ts, traceparent, data = parts
