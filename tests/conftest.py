@@ -6,17 +6,15 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-import store
 from itsm_sync.migrate import migrate as migrate_itsm_sync
 from rita_testing.stack import Stack, stack_secrets
 
 
 @pytest.fixture
-def system_database(database_factory: Callable[[str], str]) -> str:
-    """A fresh Rita database at the head revision, for this test alone."""
-    url = database_factory("system")
-    store.migrate(url)
-    return url
+def system_database(database_factory: Callable[..., str], rita_template_url: str) -> str:
+    """A fresh Rita database at the head revision, for this test alone (a copy of the migrated
+    template, not a migration per test)."""
+    return database_factory("system", rita_template_url)
 
 
 @pytest.fixture

@@ -85,13 +85,6 @@ def tracing_enabled() -> bool:
     return _provider is not None
 
 
-def shutdown_tracing() -> None:
-    """Export what is buffered and stop (call at the end of the lifespan)."""
-    if _provider is not None:
-        _provider.force_flush()
-        _provider.shutdown()
-
-
 def tracer(name: str) -> trace.Tracer:
     """A tracer for a module: this process's provider's, else the global one (a proxy that
     follows a provider installed later, and records nothing while tracing is off)."""
@@ -127,12 +120,6 @@ def rabbit_middlewares() -> tuple[Any, ...]:
     from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
 
     return (RabbitTelemetryMiddleware(tracer_provider=_provider),)
-
-
-def inject(carrier: MutableMapping[str, str]) -> None:
-    """Write the current trace context (`traceparent`, `tracestate`) into `carrier`."""
-    if tracing_enabled():
-        propagate.inject(carrier)
 
 
 def current_traceparent() -> str | None:

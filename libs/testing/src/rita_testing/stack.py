@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,13 +170,3 @@ class Stack:
         """Stop everything and remove the logs."""
         self.stop()
         shutil.rmtree(self.logs, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def running_stack(env: Mapping[str, str]) -> Iterator[Stack]:
-    """A `Stack` that is stopped and cleaned up however the block ends."""
-    stack = Stack(env=dict(env))
-    try:
-        yield stack
-    finally:
-        stack.close()
