@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import redis.asyncio as aioredis
 import store
 from contracts import Principal, Role
 from rita_auth import issue_token
+from rita_testing import free_port
 from rita_testing.connections_api import start_receiver
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,12 +43,6 @@ DURATION = 2.0  # measured seconds per round and server
 WARMUP = 1.0
 VERIFY_REQUESTS = 400
 VERIFY_CONCURRENCY = 4
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _dsn(database: str) -> str:
@@ -224,7 +218,7 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_config=None, acces
 async def _bench(url: str) -> None:
     prefix = f"bench:api:{uuid.uuid4().hex[:8]}:"
     receiver, stop_receiver = await start_receiver()
-    api_port, base_port = _free_port(), _free_port()
+    api_port, base_port = free_port(), free_port()
     api = _spawn(
         "from connections_api.main import main; main()",
         {

@@ -14,7 +14,6 @@ import contextlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ from faststream.rabbit.schemas import Channel
 
 import store
 from contracts import StatusMessage
+from rita_testing import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("DATABASE_URL", "postgresql+asyncpg://root@127.0.0.1:5432/rita")
@@ -224,12 +224,6 @@ async def faststream_floor(queue: str, count: int) -> float:
     elapsed = time.perf_counter() - started
     await broker.stop()
     return count / elapsed
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def http_get(url: str) -> tuple[int, str]:

@@ -21,7 +21,6 @@ import gc
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ import uvloop
 from contracts import EventName, Principal
 from events import EventPublisher, OutgoingEvent
 from rita_auth import EventsTokens
+from rita_testing import free_port
 
 SECRET = "bench-secret-for-the-sse-fanout-benchmark-0123456789"  # noqa: S105
 PREFIX = "bench:events:"
@@ -48,12 +48,6 @@ NAIVE_LEVELS = (1000, 2500, 5000, 10_000)
 LIVE_DURING_CYCLES = 1000
 WARMUP_CYCLES = 2000
 CYCLES = 10_000
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def rss_kb(pid: int) -> int:
