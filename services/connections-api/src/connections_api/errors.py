@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Final
+
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -19,11 +21,16 @@ from servicekit import (
     safe_errors,
 )
 
-__all__ = ["PROBLEM_JSON", "problem", "safe_errors"]
+__all__ = ["PROBLEM_JSON", "PROBLEM_RESPONSE", "problem", "safe_errors"]
 
 # SQLSTATEs of valid JSON strings that PostgreSQL cannot store: U+0000 in text (22021) and in
 # jsonb (22P05). The client's input, not a server fault.
 UNSTORABLE_SQLSTATES = frozenset({"22021", "22P05"})
+# The OpenAPI entry of a problem answer, for the routers' `responses`.
+PROBLEM_RESPONSE: Final[dict[str, Any]] = {
+    "content": {PROBLEM_JSON: {}},
+    "description": "Problem details (RFC 9457)",
+}
 log = structlog.get_logger()
 
 

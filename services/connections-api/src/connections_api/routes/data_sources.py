@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from connections_api import operations
 from connections_api.defaults import ensure_default_rows
 from connections_api.deps import AdminDep, PrincipalDep, ReadDep, StateDep, UnitDep
-from connections_api.errors import PROBLEM_JSON
+from connections_api.errors import PROBLEM_RESPONSE
 from connections_api.schemas import ConnectionPatch, SyncTicketsRequest, VerifyRequest
 from contracts import (
     ALLOWED_DATA_SOURCE_TYPES,
@@ -25,16 +25,12 @@ from store.connections import list_connections, seed_connections
 from store.public import connection_public, run_public
 from store.runs import list_runs
 
-_problem: dict[str, Any] = {
-    "content": {PROBLEM_JSON: {}},
-    "description": "Problem details (RFC 9457)",
-}
 router = APIRouter(
     prefix="/api/data-sources",
     tags=["data-sources"],
-    responses={401: _problem, 404: _problem, 422: _problem},
+    responses={401: PROBLEM_RESPONSE, 404: PROBLEM_RESPONSE, 422: PROBLEM_RESPONSE},
 )
-_mutation: dict[int | str, dict[str, Any]] = {403: _problem, 409: _problem}
+_mutation: dict[int | str, dict[str, Any]] = {403: PROBLEM_RESPONSE, 409: PROBLEM_RESPONSE}
 
 
 @router.get("", response_model=ConnectionsPublic)
@@ -54,7 +50,7 @@ async def list_data_sources(
     return Response(page, media_type="application/json")
 
 
-@router.post("/seed", responses={403: _problem})
+@router.post("/seed", responses={403: PROBLEM_RESPONSE})
 async def seed_data_sources(unit: UnitDep, principal: AdminDep) -> ConnectionsPublic:
     """Create the tenant's missing default connections (idempotent); list them all.
 
@@ -86,7 +82,7 @@ async def update_data_source(
 @router.post(
     "/{connection_id}/verify",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={**_mutation, 400: _problem, 502: _problem},
+    responses={**_mutation, 400: PROBLEM_RESPONSE, 502: PROBLEM_RESPONSE},
 )
 async def verify_data_source(
     state: StateDep, unit: UnitDep, principal: AdminDep, connection_id: UUID, body: VerifyRequest
@@ -99,7 +95,7 @@ async def verify_data_source(
 @router.post(
     "/{connection_id}/sync-tickets",
     status_code=status.HTTP_202_ACCEPTED,
-    responses={**_mutation, 400: _problem},
+    responses={**_mutation, 400: PROBLEM_RESPONSE},
 )
 async def sync_tickets(
     unit: UnitDep, principal: AdminDep, connection_id: UUID, body: SyncTicketsRequest

@@ -6,21 +6,15 @@ tokens come only from an OIDC provider (`AUTH_JWKS_URL`): start-up refuses a set
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from connections_api.deps import PrincipalDep, StateDep
-from connections_api.errors import PROBLEM_JSON
+from connections_api.errors import PROBLEM_RESPONSE
 from connections_api.schemas import TokenResponse
 from contracts import EVENTS_TOKEN_TTL_SECONDS
 from rita_auth import EventsTokens
 
-_problem: dict[str, Any] = {
-    "content": {PROBLEM_JSON: {}},
-    "description": "Problem details (RFC 9457)",
-}
-router = APIRouter(prefix="/api/events", tags=["events"], responses={401: _problem})
+router = APIRouter(prefix="/api/events", tags=["events"], responses={401: PROBLEM_RESPONSE})
 
 
 @router.post("/token")

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from connections_api.deps import PrincipalDep
-from connections_api.errors import PROBLEM_JSON
+from connections_api.errors import PROBLEM_RESPONSE
 from contracts import MePublic
 
-_problem: dict[str, Any] = {
-    "content": {PROBLEM_JSON: {}},
-    "description": "Problem details (RFC 9457)",
-}
-router = APIRouter(prefix="/api", tags=["me"], responses={401: _problem})
+router = APIRouter(prefix="/api", tags=["me"], responses={401: PROBLEM_RESPONSE})
 
 
 @router.get("/me")
