@@ -12,6 +12,7 @@ from typing import Any
 import aio_pika
 import httpx
 import pytest
+from sqlalchemy import text
 
 from itsm_sync.app import create_app
 from itsm_sync.config import Settings
@@ -146,3 +147,36 @@ def ids() -> dict[str, str]:
 @pytest.fixture(autouse=True)
 def _no_real_dns(no_real_dns: None) -> None:
     """Hosts in these tests are loopback literals or stubs: a real DNS lookup fails the test."""
+
+
+async def _scan_database(svc: Service, needle: str) -> list[str]:
+    """Every text/json column of every table that contains `needle` (and bytea in clear)."""
+    hits: list[str] = []
+    async with svc.deps.store.sessions() as session:
+        columns = await session.execute(
+            text(
+                "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'public'"
+            )
+        )
+        for table, column, data_type in columns.all():
+            if data_type == "bytea":
+                where = f"position(convert_to(:needle, 'UTF8') in \"{column}\") > 0"
+            else:
+                where = f"\"{column}\"::text LIKE '%' || :needle || '%'"
+            found = await session.execute(
+                text(f'SELECT count(*) FROM "{table}" WHERE {where}'),  # noqa: S608 - catalog names
+                {"needle": needle},
+            )
+            if found.scalar_one():
+                hits.append(f"{table}.{column}")
+    return hits
+
+
+ScanDatabase = Callable[[Service, str], Awaitable[list[str]]]
+
+
+@pytest.fixture
+def scan_database() -> ScanDatabase:
+    """`scan(svc, needle)`: every text/json column (and bytea in clear) that contains `needle`."""
+    return _scan_database

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -159,32 +159,11 @@ async def test_good_credentials_succeed_with_options(flow: Flow) -> None:
     assert TOKEN.encode() not in stored.ciphertext
 
 
-async def scan_database_for(svc: Service, needle: str) -> list[str]:
-    """Every text/json column of every table that contains `needle` (and bytea in clear)."""
-    hits: list[str] = []
-    async with svc.deps.store.sessions() as session:
-        columns = await session.execute(
-            text(
-                "SELECT table_name, column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'public'"
-            )
-        )
-        for table, column, data_type in columns.all():
-            if data_type == "bytea":
-                where = f"position(convert_to(:needle, 'UTF8') in \"{column}\") > 0"
-            else:
-                where = f"\"{column}\"::text LIKE '%' || :needle || '%'"
-            found = await session.execute(
-                text(f'SELECT count(*) FROM "{table}" WHERE {where}'),  # noqa: S608 - catalog names
-                {"needle": needle},
-            )
-            if found.scalar_one():
-                hits.append(f"{table}.{column}")
-    return hits
-
-
 async def test_bad_token_is_authentication_failed_and_never_leaks(
-    flow: Flow, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    flow: Flow,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    scan_database: Callable[[Service, str], Awaitable[list[str]]],
 ) -> None:
     http, svc, sign, messages, ids, jira = (
         flow.http,
@@ -209,7 +188,7 @@ async def test_bad_token_is_authentication_failed_and_never_leaks(
         assert secret not in json.dumps(got)
         assert secret not in captured.out + captured.err
         assert secret not in caplog.text
-        assert await scan_database_for(svc, secret) == []
+        assert await scan_database(svc, secret) == []
 
 
 async def test_account_without_browse_permission_is_permission_denied(flow: Flow) -> None:

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -178,32 +178,11 @@ async def test_verify_succeeds_with_groups_count_and_the_echoed_id(flow: Flow) -
     assert DEV_PASSWORD.encode() not in stored.ciphertext
 
 
-async def scan_database_for(svc: Service, needle: str) -> list[str]:
-    """Every text/json column of every table that contains `needle` (and bytea in clear)."""
-    hits: list[str] = []
-    async with svc.deps.store.sessions() as session:
-        columns = await session.execute(
-            text(
-                "SELECT table_name, column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'public'"
-            )
-        )
-        for table, column, data_type in columns.all():
-            if data_type == "bytea":
-                where = f"position(convert_to(:needle, 'UTF8') in \"{column}\") > 0"
-            else:
-                where = f"\"{column}\"::text LIKE '%' || :needle || '%'"
-            found = await session.execute(
-                text(f'SELECT count(*) FROM "{table}" WHERE {where}'),  # noqa: S608 - catalog names
-                {"needle": needle},
-            )
-            if found.scalar_one():
-                hits.append(f"{table}.{column}")
-    return hits
-
-
 async def test_wrong_password_is_auth_failed_and_never_leaks(
-    flow: Flow, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    flow: Flow,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    scan_database: Callable[[Service, str], Awaitable[list[str]]],
 ) -> None:
     wrong = "wrong-servicenow-password-should-never-appear-5b1"
     message = await verification(flow, verify_body(flow.ids, flow.snow.base_url, password=wrong))
@@ -218,7 +197,7 @@ async def test_wrong_password_is_auth_failed_and_never_leaks(
     for secret in (wrong, DEV_PASSWORD):
         assert secret not in json.dumps([message, ok])
         assert secret not in captured.out + captured.err + caplog.text
-        assert await scan_database_for(flow.svc, secret) == []
+        assert await scan_database(flow.svc, secret) == []
 
 
 async def test_account_that_cannot_read_incidents_is_forbidden(flow: Flow) -> None:
