@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts import (
     KNOWLEDGE_SOURCE_TYPES,
-    TICKET_SYNC_TYPES,
     ConnectionPublic,
     IngestionRunPublic,
 )
@@ -37,9 +36,8 @@ def _sql_list(values: Collection[str]) -> str:
 
 CONNECTION_COLUMNS = public_columns("c", ConnectionPublic)
 RUN_COLUMNS = public_columns("r", IngestionRunPublic)
-# Types a message kind may name (DESIGN §4): constants of the contract, not user input.
+# Types a knowledge message may name (DESIGN §4): constants of the contract, not user input.
 KNOWLEDGE_TYPES_SQL = _sql_list(KNOWLEDGE_SOURCE_TYPES)
-TICKET_TYPES_SQL = _sql_list(TICKET_SYNC_TYPES)
 
 INSERT_RECEIPTS = sa.text(
     "INSERT INTO status_message_receipts (message_id) "
