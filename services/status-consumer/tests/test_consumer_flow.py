@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from contracts import (
+    ATTEMPT_HEADER,
     DEAD_LETTER_REASON_HEADER,
     EventName,
     Principal,
@@ -39,7 +40,6 @@ from rita_auth import issue_token
 from rita_testing.rows import insert_connection, insert_run
 from status_consumer.app import create_app
 from status_consumer.config import Settings
-from status_consumer.deadletter import ATTEMPT_HEADER
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

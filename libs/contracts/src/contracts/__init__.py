@@ -60,7 +60,9 @@ from contracts.public import (
     IngestionRunsPublic,
 )
 from contracts.queues import (
+    ATTEMPT_HEADER,
     DEAD_LETTER_REASON_HEADER,
+    SOURCE_QUEUE_HEADER,
     STATUS_QUEUE,
     dead_letter_queue,
 )
@@ -108,6 +110,7 @@ from contracts.webhooks import (
 __all__ = [
     "ACTIVE_RUN_STATUSES",
     "ALLOWED_DATA_SOURCE_TYPES",
+    "ATTEMPT_HEADER",
     "CONFIG_MODELS",
     "CREDENTIALS_MODELS",
     "CREDENTIAL_ERROR_CODES",
@@ -126,6 +129,7 @@ __all__ = [
     "MAX_SCOPE_IDS",
     "REVEAL_SECRETS",
     "SETTINGS_MODELS",
+    "SOURCE_QUEUE_HEADER",
     "STATUS_QUEUE",
     "TERMINAL_RUN_STATUSES",
     "TICKET_SYNC_TYPES",

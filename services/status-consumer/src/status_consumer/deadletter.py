@@ -10,18 +10,21 @@ one. The body is kept byte for byte; the reason travels in `contracts.DEAD_LETTE
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Any
 
 import structlog
 from aio_pika.abc import AbstractIncomingMessage
 from faststream.rabbit import RabbitBroker, RabbitQueue
 
-from contracts import DEAD_LETTER_REASON_HEADER, dead_letter_queue
+from contracts import (
+    ATTEMPT_HEADER,
+    DEAD_LETTER_REASON_HEADER,
+    SOURCE_QUEUE_HEADER,
+    dead_letter_queue,
+)
 from status_consumer.metrics import DEAD_LETTERED, REQUEUED
 
 log = structlog.get_logger(__name__)
-ATTEMPT_HEADER: Final = "x-rita-attempt"
-SOURCE_QUEUE_HEADER: Final = "x-rita-source-queue"
 
 
 def attempt_of(headers: dict[str, Any] | None) -> int:

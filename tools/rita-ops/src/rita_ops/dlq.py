@@ -25,12 +25,15 @@ from aio_pika.abc import (
     AbstractQueue,
 )
 
-from contracts import DEAD_LETTER_REASON_HEADER, dead_letter_queue
+from contracts import (
+    ATTEMPT_HEADER,
+    DEAD_LETTER_REASON_HEADER,
+    SOURCE_QUEUE_HEADER,
+    dead_letter_queue,
+)
 
 # Headers the consumer adds on its way to the dead-letter queue (status_consumer/deadletter.py):
 # a replay removes them, so the message goes back as it first arrived, with all its attempts.
-ATTEMPT_HEADER: Final = "x-rita-attempt"
-SOURCE_QUEUE_HEADER: Final = "x-rita-source-queue"
 ADDED_HEADERS: Final = frozenset({DEAD_LETTER_REASON_HEADER, ATTEMPT_HEADER, SOURCE_QUEUE_HEADER})
 # Upper bound of messages read in one command: a larger queue is handled in several runs.
 DEFAULT_SCAN: Final = 10_000
