@@ -86,11 +86,7 @@ class SyncJob:
             if refused is not None:
                 raise refused
             await self._execute()
-        except RunFailed as exc:
-            await self._fail(exc.message, exc.code)
-        except Refused as exc:
-            await self._fail(exc.message, exc.code)
-        except ConnectorError as exc:
+        except (RunFailed, Refused, ConnectorError) as exc:
             await self._fail(exc.message, exc.code)
 
     async def _execute(self) -> None:
