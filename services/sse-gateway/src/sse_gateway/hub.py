@@ -20,6 +20,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from contracts import tenant_events_key, tenant_from_key
 from events import WireEvent, read_channel_message
+from events.wire import text
 from observability.tracing import context_from, tracer, tracing_enabled
 from sse_gateway import metrics
 from sse_gateway.frames import RESUME, Frame, reconnect_frame
@@ -132,7 +133,7 @@ class Hub:
 
     def dispatch(self, channel: Any, data: Any) -> None:
         """Queue one channel message to its tenant's local connections."""
-        channel = channel.decode() if isinstance(channel, bytes) else str(channel)
+        channel = text(channel)
         tenant = tenant_from_key(channel, self._prefix)
         subs = self._tenants.get(tenant) if tenant is not None else None
         if not subs:

@@ -29,6 +29,7 @@ from redis.asyncio.cluster import ClusterPubSub, RedisCluster
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
 from contracts import events_channel_pattern, tenant_events_key
+from events.wire import text
 from sse_gateway import metrics
 
 log = structlog.get_logger(__name__)
@@ -46,10 +47,6 @@ class Listener(Protocol):
     async def listen_to(self, tenant: str) -> None: ...
 
     def forget(self, tenant: str) -> None: ...
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class _Reconnecting:
@@ -207,15 +204,15 @@ class ShardedListener(_Reconnecting):
                 message = await pubsub.get_sharded_message(target_node=node, timeout=30.0)
                 if message is None:
                     continue
-                kind = _text(message["type"])
+                kind = text(message["type"])
                 if kind == "smessage":
                     self._deliver(message["channel"], message["data"])
                 elif kind == "ssubscribe":
-                    waiter = self._wanted.get(_text(message["channel"]))
+                    waiter = self._wanted.get(text(message["channel"]))
                     if waiter is not None and not waiter.done():
                         waiter.set_result(None)
                 elif kind == "sunsubscribe":
-                    channel = _text(message["channel"])
+                    channel = text(message["channel"])
                     if channel in self._leaving:
                         self._leaving.discard(channel)
                     elif channel in self._wanted:

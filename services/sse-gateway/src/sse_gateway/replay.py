@@ -22,6 +22,7 @@ from typing import Any, Final
 from redis.exceptions import ResponseError
 
 from events import EventsRedis, read_stream_entry
+from events.wire import text
 from sse_gateway import metrics
 from sse_gateway.frames import ZERO_ID, Frame, StreamId, format_stream_id, parse_stream_id
 
@@ -39,7 +40,7 @@ class CatchUp:
 
 
 def _sid(value: object) -> StreamId:
-    return parse_stream_id(value.decode() if isinstance(value, bytes) else str(value))
+    return parse_stream_id(text(value))
 
 
 async def _stream_info(redis: EventsRedis, key: str) -> dict[str, Any] | None:
