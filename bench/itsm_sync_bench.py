@@ -1,5 +1,6 @@
-"""What the itsm-sync import benchmarks share: a scratch database, a status queue, and one whole
-import run through itsm-sync (signed webhooks in, tickets in PostgreSQL, messages on RabbitMQ).
+"""What the itsm-sync import benchmarks share: a scratch database, a status queue, an emulator's 429
+count, and one whole import run through itsm-sync (signed webhooks in, tickets in PostgreSQL,
+messages on RabbitMQ).
 
 Used by `jira_import.py` and `servicenow_import.py`; not a benchmark itself.
 """
@@ -71,6 +72,12 @@ async def status_queue(label: str) -> AsyncIterator[tuple[str, asyncio.Queue[dic
         await queue.delete(if_unused=False, if_empty=False)
     finally:
         await connection.close()
+
+
+async def rate_limited(base_url: str) -> int:
+    """An emulator's (fake-jira's, fake-servicenow's) count of 429 answers so far."""
+    async with httpx.AsyncClient() as http:
+        return int((await http.get(f"{base_url}/_admin/stats")).json()["rate_limited"])
 
 
 async def wait_for(

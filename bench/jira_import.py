@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from itsm_sync_bench import ImportRun, import_through_itsm_sync
+from itsm_sync_bench import ImportRun, import_through_itsm_sync, rate_limited
 
 from emulator.process import EmulatorProcess, emulator_process, isolated_command
 from itsm_sync.connectors.jira import TICKET_FIELDS, import_jql
@@ -69,12 +69,6 @@ async def fake_jira(*, tls: bool = False) -> AsyncIterator[EmulatorProcess]:
     # Start-up blocks the loop for a moment; nothing else runs yet.
     with emulator_process(argv) as jira:
         yield jira
-
-
-async def rate_limited(base_url: str) -> int:
-    """fake-jira's count of 429 answers so far."""
-    async with httpx.AsyncClient() as http:
-        return int((await http.get(f"{base_url}/_admin/stats")).json()["rate_limited"])
 
 
 async def baseline(base_url: str) -> tuple[float, int]:

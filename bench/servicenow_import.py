@@ -27,7 +27,7 @@ import sys
 import time
 
 import httpx
-from itsm_sync_bench import import_through_itsm_sync
+from itsm_sync_bench import import_through_itsm_sync, rate_limited
 
 from emulator.process import emulator_process
 from itsm_sync.connectors.servicenow import INCIDENT_FIELDS
@@ -39,12 +39,6 @@ RATE_LIMIT = 20
 PAGE_SIZE = 100  # itsm-sync's default page size
 BASELINE_ACCOUNT = ("baseline", "bench-baseline-password")
 IMPORT_ACCOUNT = ("import", "bench-import-password")
-
-
-async def rate_limited(base_url: str) -> int:
-    """fake-servicenow's count of 429 answers so far."""
-    async with httpx.AsyncClient() as http:
-        return int((await http.get(f"{base_url}/_admin/stats")).json()["rate_limited"])
 
 
 async def baseline(base_url: str) -> tuple[float, int]:
