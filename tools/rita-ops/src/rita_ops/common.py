@@ -1,4 +1,4 @@
-"""What every rita-ops command shares: options, settings, and one way to report a failure."""
+"""What every rita-ops command shares: options and one way to report a failure."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from aiormq.exceptions import AMQPError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from rita_ops.config import Settings, load_settings
 from rita_ops.database import OpsError
 
 T = TypeVar("T")
@@ -45,11 +44,6 @@ def run_command(coroutine: Coroutine[Any, Any, T]) -> T:
         # A server is down or refused us: say which error, without a traceback or a credential.
         typer.echo(f"rita-ops: {type(exc).__name__}: {redacted(str(exc))}", err=True)
         raise typer.Exit(1) from None
-
-
-def read_settings() -> Settings:
-    """The environment's settings, or one line and status 2."""
-    return load_settings()
 
 
 def fail_usage(message: str) -> typer.Exit:

@@ -15,9 +15,9 @@ from rita_ops.common import (
     LimitOpt,
     TenantOpt,
     fail_usage,
-    read_settings,
     run_command,
 )
+from rita_ops.config import load_settings
 from rita_ops.output import emit_object, emit_rows
 
 runs_app = typer.Typer(help="Ingestion runs.", no_args_is_help=True)
@@ -45,7 +45,7 @@ def runs_list(
     json_out: JsonOpt = False,
 ) -> None:
     """Ingestion runs, newest first; `--stuck`: the active ones that stopped hearing progress."""
-    settings = read_settings()
+    settings = load_settings()
     stuck_after = (
         (older_than if older_than is not None else settings.rita_ops_stuck_after_seconds)
         if stuck
@@ -75,7 +75,7 @@ def runs_fail(
 ) -> None:
     """Fail an active run: the run ends `failed`, its connection goes idle, the sync service gets
     `cancel_ingestion`, and open consoles see it (events)."""
-    settings = read_settings()
+    settings = load_settings()
 
     async def work() -> dict[str, Any]:
         async with db.sessions(settings) as make, make() as session:
@@ -118,7 +118,7 @@ def connections_show(
     json_out: JsonOpt = False,
 ) -> None:
     """A connection's public row (never a credential), its runs and its outbox rows."""
-    settings = read_settings()
+    settings = load_settings()
 
     async def work() -> dict[str, Any]:
         async with db.sessions(settings) as make, make() as session:
@@ -137,7 +137,7 @@ def webhooks_list(
     json_out: JsonOpt = False,
 ) -> None:
     """Outbox rows, oldest first (payloads are not printed)."""
-    settings = read_settings()
+    settings = load_settings()
     if failed and pending:
         raise fail_usage("pass --failed or --pending, not both")
     status = "failed" if failed else "pending" if pending else None
@@ -161,7 +161,7 @@ def webhooks_retry(
     json_out: JsonOpt = False,
 ) -> None:
     """Send a failed webhook again: back to pending, due now, with a fresh attempt budget."""
-    settings = read_settings()
+    settings = load_settings()
 
     async def work() -> dict[str, Any]:
         async with db.sessions(settings) as make, make() as session, session.begin():

@@ -8,7 +8,8 @@ from uuid import UUID
 
 import typer
 
-from rita_ops.common import DryRunOpt, JsonOpt, TenantOpt, fail_usage, read_settings, run_command
+from rita_ops.common import DryRunOpt, JsonOpt, TenantOpt, fail_usage, run_command
+from rita_ops.config import load_settings
 from rita_ops.database import OpsError
 from rita_ops.dlq import (
     DEFAULT_SCAN,
@@ -30,7 +31,7 @@ def dlq_list(
     json_out: JsonOpt = False, tenant: TenantOpt = None, scan: ScanOpt = DEFAULT_SCAN
 ) -> None:
     """Dead letters, oldest first, with why each was set aside (nothing is consumed)."""
-    settings = read_settings()
+    settings = load_settings()
 
     async def work() -> list[dict[str, Any]]:
         async with open_dead_letter_queue(settings.rabbitmq_url, settings.status_queue) as queue:
@@ -51,7 +52,7 @@ def dlq_show(
     scan: ScanOpt = DEFAULT_SCAN,
 ) -> None:
     """One dead letter: the reason, its headers and its body (nothing is consumed)."""
-    settings = read_settings()
+    settings = load_settings()
 
     async def work() -> dict[str, Any]:
         async with open_dead_letter_queue(settings.rabbitmq_url, settings.status_queue) as queue:
@@ -88,7 +89,7 @@ def dlq_replay(
     scan: ScanOpt = DEFAULT_SCAN,
 ) -> None:
     """Put dead letters back on the status queue with their original headers, then remove them."""
-    settings = read_settings()
+    settings = load_settings()
     selection = _selection(keys, everything, tenant)
 
     async def work() -> list[dict[str, Any]]:
@@ -115,7 +116,7 @@ def dlq_purge(
     scan: ScanOpt = DEFAULT_SCAN,
 ) -> None:
     """Delete dead letters for good (after reading them with `dlq show`)."""
-    settings = read_settings()
+    settings = load_settings()
     selection = _selection(keys, everything, tenant)
 
     async def work() -> list[dict[str, Any]]:

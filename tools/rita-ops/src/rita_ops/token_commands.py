@@ -9,7 +9,8 @@ import typer
 
 from contracts import Principal, Role
 from rita_auth import issue_token
-from rita_ops.common import JsonOpt, fail_usage, read_settings
+from rita_ops.common import JsonOpt, fail_usage
+from rita_ops.config import load_settings
 from rita_ops.output import emit_object
 
 token_app = typer.Typer(help="Tokens for development (AUTH_DEV_MODE=true).", no_args_is_help=True)
@@ -26,7 +27,7 @@ def token_mint(
     json_out: JsonOpt = False,
 ) -> None:
     """An HS256 user token signed with AUTH_JWT_SECRET, for development (AUTH_DEV_MODE=true)."""
-    settings = read_settings()
+    settings = load_settings()
     if not settings.auth_dev_mode:
         raise fail_usage("token mint is for development; set AUTH_DEV_MODE=true")
     if settings.auth_jwt_secret is None or not settings.auth_jwt_secret.get_secret_value():
