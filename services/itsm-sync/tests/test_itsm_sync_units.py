@@ -55,7 +55,7 @@ def test_cipher_refuses_short_keys() -> None:
 def test_signed_webhook_with_right_authorization_is_accepted() -> None:
     auth = WebhookAuthenticator(WEBHOOK_SECRET, WEBHOOK_AUTH)
     headers = signed_headers(BODY, WEBHOOK_SECRET, authorization=WEBHOOK_AUTH, webhook_id="msg_1")
-    assert auth.verify(BODY, headers) == "msg_1"
+    assert auth.authenticate(BODY, headers).webhook_id == "msg_1"
 
 
 @pytest.mark.parametrize(
@@ -91,13 +91,13 @@ def test_tampered_webhook_is_rejected(tamper: str) -> None:
     else:
         headers["authorization"] = "Bearer wrong"
     with pytest.raises(WebhookRejected):
-        auth.verify(body, headers)
+        auth.authenticate(body, headers)
 
 
 def test_empty_authorization_setting_skips_that_check() -> None:
     auth = WebhookAuthenticator(WEBHOOK_SECRET, "")
     headers = signed_headers(BODY, WEBHOOK_SECRET, authorization="anything")
-    assert auth.verify(BODY, headers)
+    assert auth.authenticate(BODY, headers).webhook_id
 
 
 def test_missing_required_setting_stops_with_one_line() -> None:

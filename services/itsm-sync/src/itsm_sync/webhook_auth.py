@@ -54,10 +54,6 @@ class WebhookAuthenticator:
         self._authorization = authorization.encode()
         self._require_signature = require_signature
 
-    def verify(self, body: bytes, headers: Mapping[str, str]) -> str:
-        """Return the id to de-duplicate by, or raise `WebhookRejected`."""
-        return self.authenticate(body, headers).webhook_id
-
     def authenticate(self, body: bytes, headers: Mapping[str, str]) -> Authenticated:
         """Check the request; raise `WebhookRejected` with a reason that quotes no header."""
         lowered = {key.lower(): value for key, value in headers.items()}
