@@ -7,7 +7,6 @@ Every refusal is a 422 problem whose `errors[].loc` names the field (`["body", "
 from __future__ import annotations
 
 import asyncio
-import functools
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -59,12 +58,10 @@ async def _check_urls(state: AppState, settings: dict[str, Any]) -> None:
             try:
                 # getaddrinfo blocks: keep it off the event loop.
                 await asyncio.to_thread(
-                    functools.partial(
-                        check_outbound_url,
-                        settings[key],
-                        state.settings.private_hosts,
-                        resolver=state.resolver,
-                    )
+                    check_outbound_url,
+                    settings[key],
+                    state.settings.private_hosts,
+                    resolver=state.resolver,
                 )
             except UnsafeUrlError as exc:
                 raise UnsafeUrl(f"{key}: {exc}") from None
