@@ -144,10 +144,6 @@ class DeadLetterQueue:
         self.status_queue = status_queue
         self.name = dead_letter_queue(status_queue)
 
-    @property
-    def exists(self) -> bool:
-        return self._queue is not None
-
     async def status_queue_exists(self) -> bool:
         """Whether the status queue is declared (by the consumer): replaying needs it."""
         channel = await self._connection.channel()  # a failed passive declare closes it
@@ -157,13 +153,6 @@ class DeadLetterQueue:
             return False
         await channel.close()
         return True
-
-    async def depth(self) -> int:
-        """Messages in the queue now (ready ones; a peek in progress holds the rest)."""
-        if self._queue is None:
-            return 0
-        declared = await self._channel.declare_queue(self.name, passive=True)
-        return int(declared.declaration_result.message_count or 0)
 
     async def fetch(self, selection: Selection, *, scan: int = DEFAULT_SCAN) -> list[DeadLetter]:
         """Read up to `scan` messages (unacknowledged) and return those `selection` names."""
@@ -204,13 +193,6 @@ class DeadLetterQueue:
         """Remove `letter` for good."""
         assert letter.raw is not None  # noqa: S101 - fetched by this queue
         await letter.raw.ack()
-
-    async def purge_all(self) -> int:
-        """Empty the queue; returns how many messages it held."""
-        if self._queue is None:
-            return 0
-        result = await self._queue.purge()
-        return int(result.message_count or 0)
 
 
 @asynccontextmanager
