@@ -15,7 +15,6 @@ resumes after the last stored page. A third system is one new folder that implem
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -187,9 +186,7 @@ async def check_site(url: str, site: Site, noun: str) -> None:
     try:
         # getaddrinfo blocks: keep it off the event loop.
         await asyncio.to_thread(
-            functools.partial(
-                check_outbound_url, url, site.allowed_private_hosts, resolver=site.resolver
-            )
+            check_outbound_url, url, site.allowed_private_hosts, resolver=site.resolver
         )
     except UnsafeUrlError as exc:
         raise Refused(f"The {noun} URL may not be called: {exc}", ErrorCode.UNREACHABLE) from None
