@@ -8,6 +8,7 @@ just verified). Least recently used entries go first when it is full.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Final
 
 import jwt
@@ -30,11 +31,11 @@ def _until(_token: str, entry: tuple[Principal, float], now: float) -> float:
 class CachingVerifier:
     """`verify_async` behind a TLRU cache of recent tokens."""
 
-    def __init__(self, verifier: JwtVerifier) -> None:
+    def __init__(self, verifier: JwtVerifier, timer: Callable[[], float] = time.time) -> None:
         self._verifier = verifier
-        # Wall-clock timer: `exp` is a Unix time.
+        # A wall-clock timer (`exp` is a Unix time); tests pass a clock of their own.
         self._cache: TLRUCache[str, tuple[Principal, float]] = TLRUCache(
-            maxsize=MAX_ENTRIES, ttu=_until, timer=time.time
+            maxsize=MAX_ENTRIES, ttu=_until, timer=timer
         )
 
     async def verify(self, token: str) -> Principal:
