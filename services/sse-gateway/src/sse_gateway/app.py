@@ -13,7 +13,6 @@ from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -31,12 +30,10 @@ from sse_gateway.config import Settings
 from sse_gateway.frames import StreamId, parse_stream_id, retry_hint
 from sse_gateway.gcpolicy import run_gc_policy
 from sse_gateway.hub import Hub
-from sse_gateway.replay import catch_up, current_tail
+from sse_gateway.replay import REDIS_DOWN, catch_up, current_tail
 from sse_gateway.stream import first_chunk, serve
 
 log = structlog.get_logger(__name__)
-# What an unreachable Redis (or cluster, or a shard that does not confirm in time) raises.
-_REDIS_DOWN = (RedisError, RedisClusterException, OSError, TimeoutError)
 
 
 def _redis_clients(settings: Settings) -> tuple[EventsRedis, EventsRedis]:
@@ -150,7 +147,7 @@ class Gateway:
             # published in between is then replayed, not mistaken for one already sent.
             try:
                 last = await current_tail(self.redis, key)
-            except _REDIS_DOWN:
+            except REDIS_DOWN:
                 await self._unavailable("redis_unavailable", "the event source is unavailable")(
                     scope, receive, send
                 )
@@ -161,7 +158,7 @@ class Gateway:
         try:
             await self.hub.listen_to(tenant)
             result = await catch_up(self.redis, key, last)
-        except _REDIS_DOWN:
+        except REDIS_DOWN:
             self.hub.unsubscribe(sub)
             refusal = self._unavailable("redis_unavailable", "the event source is unavailable")
             await refusal(scope, receive, send)

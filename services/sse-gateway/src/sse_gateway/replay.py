@@ -19,12 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisClusterException, RedisError, ResponseError
 
 from events import EventsRedis, read_stream_entry
 from events.wire import text
 from sse_gateway import metrics
 from sse_gateway.frames import ZERO_ID, Frame, StreamId, format_stream_id, parse_stream_id
+
+# What an unreachable Redis (or cluster, or a shard that does not confirm in time) raises.
+REDIS_DOWN: Final = (RedisError, RedisClusterException, OSError, TimeoutError)
 
 _PAGE: Final = 500
 

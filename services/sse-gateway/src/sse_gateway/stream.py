@@ -13,14 +13,13 @@ import asyncio
 from typing import Final
 
 import structlog
-from redis.exceptions import RedisClusterException, RedisError
 from starlette.types import Message, Receive, Send
 
 from events import EventsRedis
 from sse_gateway import metrics
 from sse_gateway.frames import Control, Frame, reconnect_frame, resync_payload
 from sse_gateway.hub import Hub
-from sse_gateway.replay import CatchUp, catch_up
+from sse_gateway.replay import REDIS_DOWN, CatchUp, catch_up
 from sse_gateway.subscriber import Item, Subscriber
 from sse_gateway.ticker import now
 
@@ -59,7 +58,7 @@ async def _resume(sub: Subscriber, redis: EventsRedis, key: str) -> list[bytes]:
     """After a Redis outage: re-read the tenant's stream from the cursor."""
     try:
         result = await catch_up(redis, key, sub.cursor)
-    except (RedisError, RedisClusterException, OSError) as exc:
+    except REDIS_DOWN as exc:
         # Cannot tell what was missed: make the client come back (and replay) later.
         log.warning("resume_failed", tenant=sub.tenant, error=type(exc).__name__)
         sub.close(reconnect_frame("redis_unavailable"))
