@@ -214,7 +214,8 @@ class EventPublisher:
         tenants, overflows = self._pending.snapshot()
         targets = list(tenants)
         if overflows:
-            targets += [t for t in await self._tenants_with_streams() if t not in set(tenants)]
+            known = set(tenants)
+            targets += [t for t in await self._tenants_with_streams() if t not in known]
         resyncs = [OutgoingEvent(t, EventName.RESYNC, RESYNC_AFTER_OUTAGE) for t in targets]
         await self.publish_many(resyncs)
         self._pending.resolved(tenants, overflows)
