@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from status_consumer.group_commit import Item
     from store import BatchResult
 
-_tracer = tracer(__name__)
-
 
 def message_traceparent(item: Item) -> str | None:
     """The `traceparent` a message arrived with, if any."""
@@ -47,7 +45,8 @@ def batch_span(items: Sequence[Item]) -> Iterator[None]:
         if context is not None:
             span_context = trace.get_current_span(context).get_span_context()
             links.append(trace.Link(span_context))
-    with _tracer.start_as_current_span(
+    # The process's provider, looked up when tracing is on (not a proxy bound at import).
+    with tracer(__name__).start_as_current_span(
         "status.apply_batch", links=links, attributes={"messaging.batch.message_count": len(items)}
     ):
         yield
