@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 import httpx
+from structlog.testing import capture_logs
 
 from connections_api.app import APPLICATION_NAME
 from connections_api.errors import DATABASE_RETRY_AFTER_SECONDS
-from rita_testing import free_port, with_database
+from rita_testing import eventually, free_port, with_database
 from rita_testing.connections_api import Api
 
 ApiFactory = Callable[..., Awaitable[Api]]
@@ -107,3 +109,29 @@ async def test_every_route_answers_503_with_retry_after_while_the_database_is_do
         assert response.json()["code"] == "database_unavailable"
     ready = await api.client.get("/readyz")
     assert ready.status_code == 503
+
+
+async def test_the_relay_backs_off_while_the_database_is_down_and_keeps_running(
+    api_factory: ApiFactory, module_database_url: str
+) -> None:
+    nothing_listens = with_database(
+        module_database_url.replace("127.0.0.1:5432", f"127.0.0.1:{free_port()}"), "rita"
+    )
+    with capture_logs() as logs:
+        await api_factory(database_url=nothing_listens, outbox_poll_interval=0.1)
+
+        def errors() -> list[MutableMapping[str, Any]]:
+            return [e for e in logs if e["event"] == "outbox_relay_error"]
+
+        async def retried_three_times() -> bool:
+            return len(errors()) >= 3
+
+        await eventually(retried_three_times)
+        first, second, third = errors()[:3]
+    assert [e["attempt"] for e in (first, second, third)] == [1, 2, 3]
+    assert {e["error_type"] for e in (first, second, third)} == {"ConnectionRefusedError"}
+    # Poll 0.1 s: waits of 0.1-0.2, 0.2-0.3, 0.4-0.5 s (doubling, plus a jitter; rounded).
+    waits = [float(e["retry_in"]) for e in (first, second, third)]
+    assert waits[0] <= waits[1] < waits[2]
+    [relay] = [t for t in asyncio.all_tasks() if t.get_name() == "outbox-relay"]
+    assert not relay.done()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from connections_api.reaper import reap_once
-from connections_api.relay import backoff_seconds
+from connections_api.relay import DeliveryRetries
 from rita_testing.connections_api import Api, Receiver, eventually
 
 JIRA = {"base_url": "https://acme.example.invalid", "email": "a@example.com"}
@@ -58,8 +58,14 @@ async def _outbox(api: Api, run_id: str) -> list[Any]:
     [(1, 0.8, 1.0), (2, 1.6, 2.0), (3, 3.2, 4.0), (5, 12.8, 16.0), (9, 24.0, 30.0), (40, 24, 30)],
 )
 def test_backoff_doubles_per_attempt_up_to_the_cap(attempts: int, low: float, high: float) -> None:
+    retries = DeliveryRetries(base=1.0, cap=30.0, max_attempts=50)
     for _ in range(20):  # jitter: every draw stays in the band
-        assert low <= backoff_seconds(attempts, 1.0, 30.0) <= high
+        assert low <= retries.delay(attempts) <= high
+
+
+def test_the_last_allowed_attempt_gives_up() -> None:
+    retries = DeliveryRetries(base=1.0, cap=30.0, max_attempts=3)
+    assert [retries.gives_up(n) for n in (1, 2, 3, 4)] == [False, False, True, True]
 
 
 async def test_a_failed_delivery_waits_the_backoff_before_the_next_attempt(

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 
 import structlog
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_exponential_jitter,
+    wait_random_exponential,
+)
 
 from connections_api.metrics import OUTBOX_DEPTH, WEBHOOK_DELIVERIES
 from connections_api.state import AppState
@@ -20,10 +29,45 @@ from store.tables import WebhookOutbox
 log = structlog.get_logger()
 
 
-def backoff_seconds(attempts: int, base: float, cap: float) -> float:
-    """Exponential backoff with jitter after `attempts` failed attempts."""
-    delay = min(cap, base * (2 ** max(0, attempts - 1)))
-    return float(delay * random.uniform(0.8, 1.0))  # noqa: S311 - jitter, not cryptography
+class DeliveryRetries:
+    """When a failed delivery is tried again, and when it is given up: tenacity's strategies.
+
+    Not a retry loop: the attempt count lives on the outbox row, so a retry survives a restart
+    and may be made by another replica. Each decision builds the `RetryCallState` a tenacity
+    loop would hold after that many failed attempts and asks the same wait and stop objects.
+    """
+
+    def __init__(self, *, base: float, cap: float, max_attempts: int) -> None:
+        self._policy = Retrying(
+            # step = min(cap, base * 2^(attempts-1)); the delay is 80 % of it plus up to 20 % at
+            # random (also at the cap), so rows that failed together do not come back together.
+            wait=wait_exponential(multiplier=0.8 * base, max=0.8 * cap)
+            + wait_random_exponential(multiplier=0.2 * base, max=0.2 * cap),
+            stop=stop_after_attempt(max_attempts),
+        )
+
+    def _after(self, attempts: int) -> RetryCallState:
+        state = RetryCallState(self._policy, fn=None, args=(), kwargs={})
+        state.attempt_number = attempts
+        return state
+
+    def gives_up(self, attempts: int) -> bool:
+        """Whether `attempts` failed attempts are the last allowed."""
+        return bool(self._policy.stop(self._after(attempts)))
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait after `attempts` failed attempts."""
+        return float(self._policy.wait(self._after(attempts)))
+
+
+def _log_batch_error(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    log.error(
+        "outbox_relay_error",
+        error_type=type(error).__name__,
+        attempt=state.attempt_number,
+        retry_in=round(state.upcoming_sleep, 2),
+    )
 
 
 def _id(row: WebhookOutbox) -> int:
@@ -37,16 +81,28 @@ class OutboxRelay:
 
     def __init__(self, state: AppState) -> None:
         self._state = state
-        self._settings = state.settings
+        self._settings = settings = state.settings
+        self._retries = DeliveryRetries(
+            base=settings.outbox_backoff_base,
+            cap=settings.outbox_backoff_max,
+            max_attempts=settings.outbox_max_attempts,
+        )
 
     async def run_forever(self) -> None:
         """Deliver until cancelled; wake on a local commit or every poll interval."""
+        poll = self._settings.outbox_poll_interval
+        batch = AsyncRetrying(
+            # A failed batch (the database gone, say) must not end the relay; cancellation, a
+            # BaseException, still does. Its transaction rolled back, so its rows are claimed
+            # again (one already posted is sent again with the same webhook id).
+            retry=retry_if_exception_type(Exception),
+            # First retry after about one poll interval, then doubling up to ten: a database
+            # that is down is not hammered, one that is back is used again within 10 polls.
+            wait=wait_exponential_jitter(multiplier=poll, max=10 * poll, jitter=poll),
+            before_sleep=_log_batch_error,
+        )
         while True:
-            try:
-                claimed = await self.deliver_due()
-            except Exception as exc:  # keep relaying after a database hiccup
-                log.error("outbox_relay_error", error_type=type(exc).__name__)
-                claimed = 0
+            claimed: int = await batch(self.deliver_due)
             if claimed >= self._settings.outbox_batch_size:
                 continue
             wakeup = self._state.outbox_wakeup
@@ -96,10 +152,8 @@ class OutboxRelay:
             WEBHOOK_DELIVERIES.labels(row.action, "delivered").inc()
             log.info("webhook_delivered", **context)
             return
-        if error.retryable and attempts < self._settings.outbox_max_attempts:
-            delay = backoff_seconds(
-                attempts, self._settings.outbox_backoff_base, self._settings.outbox_backoff_max
-            )
+        if error.retryable and not self._retries.gives_up(attempts):
+            delay = self._retries.delay(attempts)
             await outbox.schedule_retry(unit.session, row_id, attempts, delay, error.reason)
             WEBHOOK_DELIVERIES.labels(row.action, "retry").inc()
             log.info(
