@@ -14,10 +14,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from itsm_sync.app import create_app
 from itsm_sync.config import Settings
 from itsm_sync.migrate import migrate
 from itsm_sync.service import Service
+from rita_testing.itsm_sync import Collector, asgi_client
 from rita_testing.webhooks import signed_headers
 
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"itsm-sync-test-webhook-secret-32b").decode()
@@ -68,9 +68,7 @@ async def service(make_settings: Callable[..., Settings]) -> AsyncIterator[Servi
 @pytest.fixture
 async def client(service: Service) -> AsyncIterator[httpx.AsyncClient]:
     """HTTP client on the service's ASGI app."""
-    app = create_app(service.settings, service)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://itsm-sync") as http:
+    async with asgi_client(service) as http:
         yield http
 
 
@@ -85,11 +83,6 @@ def signed(
 def sign() -> Callable[..., dict[str, str]]:
     """`sign(body, **options)` → signed webhook headers."""
     return signed
-
-
-Collector = Callable[
-    [Callable[[list[dict[str, Any]]], bool], float], Awaitable[list[dict[str, Any]]]
-]
 
 
 @pytest.fixture

@@ -6,22 +6,28 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import text
 
 from contracts import SyncTicketsWebhook, VerifyCredentialsWebhook
 from fake_jira.testing import RunningFakeJira, running_fake_jira_server
-from itsm_sync.app import create_app
 from itsm_sync.config import Settings
 from itsm_sync.migrate import migrate
 from itsm_sync.service import Service
 from rita_testing import eventually, free_port
-from rita_testing.webhooks import signed_headers
+from rita_testing.itsm_sync import (
+    Collector,
+    Flow,
+    ItsmSync,
+    asgi_client,
+    ended,
+    of_run,
+    serving,
+)
 
 EMAIL = "agent@example.com"
 TOKEN = "ATATT-itsm-sync-test-token-7f3e9a"
@@ -43,51 +49,23 @@ def jira_settings(
     return make_settings(jira_allowed_private_hosts=host, **extra)
 
 
-@pytest.fixture
-async def svc(
-    make_settings: Callable[..., Settings], jira: RunningFakeJira
-) -> AsyncIterator[Service]:
-    """A started itsm-sync allowed to call this fake-jira."""
-    service = Service(jira_settings(make_settings, jira))
-    await service.start(resume=False)
-    yield service
-    await service.stop()
-
-
-@pytest.fixture
-async def http(svc: Service) -> AsyncIterator[httpx.AsyncClient]:
-    """HTTP client on itsm-sync's app."""
-    transport = httpx.ASGITransport(app=create_app(svc.settings, svc))
-    async with httpx.AsyncClient(transport=transport, base_url="http://itsm-sync") as client:
-        yield client
-
-
 @dataclass
-class Flow:
-    """Everything a flow test drives: itsm-sync, fake-jira, the queue and fresh ids."""
+class JiraFlow(Flow):
+    """A flow test's pieces and its fake-jira."""
 
-    http: httpx.AsyncClient
-    svc: Service
-    sign: Callable[..., dict[str, str]]
-    messages: Any
-    ids: dict[str, str]
     jira: RunningFakeJira
 
 
 @pytest.fixture
-def flow(
-    http: httpx.AsyncClient, svc: Service, messages: Any, ids: dict[str, str], jira: RunningFakeJira
-) -> Flow:
-    """The pieces of one flow test."""
-
-    def sign(body: bytes) -> dict[str, str]:
-        return signed_headers(
-            body,
-            svc.settings.sync_webhook_secret.get_secret_value(),
-            authorization=svc.settings.sync_webhook_auth.get_secret_value(),
-        )
-
-    return Flow(http, svc, sign, messages, ids, jira)
+async def flow(
+    make_settings: Callable[..., Settings],
+    messages: Collector,
+    ids: dict[str, str],
+    jira: RunningFakeJira,
+) -> AsyncIterator[JiraFlow]:
+    """A started itsm-sync allowed to call this fake-jira, and the pieces of one flow test."""
+    async with serving(jira_settings(make_settings, jira)) as (svc, http):
+        yield JiraFlow(svc=svc, http=http, messages=messages, ids=ids, jira=jira)
 
 
 def verify_body(
@@ -114,37 +92,13 @@ def sync_body(ids: dict[str, str], run_id: uuid.UUID, days: int = 365) -> bytes:
     ).to_wire()
 
 
-async def post(http: httpx.AsyncClient, sign: Callable[..., dict[str, str]], body: bytes) -> None:
-    response = await http.post("/webhook", content=body, headers=sign(body))
-    assert response.status_code == 202, response.text
-
-
-def of_run(run_id: uuid.UUID) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
-    return lambda got: [m for m in got if m.get("ingestion_run_id") == str(run_id)]
-
-
-def ended(run_id: uuid.UUID) -> Callable[[list[dict[str, Any]]], bool]:
-    return lambda got: any(m["status"] in ("completed", "failed") for m in of_run(run_id)(got))
-
-
-async def verified(
-    flow: Flow, ids: dict[str, str] | None = None, http: httpx.AsyncClient | None = None
-) -> dict[str, Any]:
+async def verified(flow: JiraFlow, ids: dict[str, str] | None = None) -> dict[str, Any]:
+    """Verify the fake-jira account (as `ids`, default the flow's); the answer on the queue."""
     ids = ids or flow.ids
-    await post(http or flow.http, flow.sign, verify_body(ids, flow.jira.base_url))
-    got = await flow.messages(
-        lambda m: any(
-            x.get("connection_id") == ids["connection_id"] and x["type"] == "verification"
-            for x in m
-        ),
-        20.0,
-    )
-    return next(
-        x for x in got if x["type"] == "verification" and x["connection_id"] == ids["connection_id"]
-    )
+    return await flow.verification(verify_body(ids, flow.jira.base_url), ids["connection_id"])
 
 
-async def test_good_credentials_succeed_with_options(flow: Flow) -> None:
+async def test_good_credentials_succeed_with_options(flow: JiraFlow) -> None:
     svc, ids = flow.svc, flow.ids
     message = await verified(flow)
     assert message["status"] == "success", message
@@ -160,21 +114,14 @@ async def test_good_credentials_succeed_with_options(flow: Flow) -> None:
 
 
 async def test_bad_token_is_authentication_failed_and_never_leaks(
-    flow: Flow,
+    flow: JiraFlow,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
     scan_database: Callable[[Service, str], Awaitable[list[str]]],
 ) -> None:
-    http, svc, sign, messages, ids, jira = (
-        flow.http,
-        flow.svc,
-        flow.sign,
-        flow.messages,
-        flow.ids,
-        flow.jira,
-    )
+    svc, messages, ids, jira = flow.svc, flow.messages, flow.ids, flow.jira
     wrong = "ATATT-wrong-token-should-never-appear-91c2"
-    await post(http, sign, verify_body(ids, jira.base_url, token=wrong))
+    await flow.post(verify_body(ids, jira.base_url, token=wrong))
     got = await messages(lambda m: any(x["connection_id"] == ids["connection_id"] for x in m), 20.0)
     message = got[0]
     assert message["status"] == "failed"
@@ -191,37 +138,26 @@ async def test_bad_token_is_authentication_failed_and_never_leaks(
         assert await scan_database(svc, secret) == []
 
 
-async def test_account_without_browse_permission_is_permission_denied(flow: Flow) -> None:
-    http, sign, messages, ids, jira = flow.http, flow.sign, flow.messages, flow.ids, flow.jira
-    await post(http, sign, verify_body(ids, jira.base_url, email=NOBROWSE, token=f"{TOKEN}-nb"))
+async def test_account_without_browse_permission_is_permission_denied(flow: JiraFlow) -> None:
+    messages, ids, jira = flow.messages, flow.ids, flow.jira
+    await flow.post(verify_body(ids, jira.base_url, email=NOBROWSE, token=f"{TOKEN}-nb"))
     got = await messages(lambda m: len(m) >= 1, 20.0)
     assert got[0]["status"] == "failed"
     assert got[0]["error_detail"] == {"error_code": "forbidden"}
 
 
 async def test_site_that_does_not_answer_is_instance_unavailable(
-    make_settings: Callable[..., Settings], messages: Any, ids: dict[str, str]
+    make_settings: Callable[..., Settings], messages: Collector, ids: dict[str, str]
 ) -> None:
     # An allowed host (through the older, Jira-only variable) with a port nobody listens on.
     port = free_port()
-    service = Service(make_settings(jira_allowed_private_hosts=f"127.0.0.1:{port}"))
-    await service.start(resume=False)
-    try:
-        transport = httpx.ASGITransport(app=create_app(service.settings, service))
-        async with httpx.AsyncClient(transport=transport, base_url="http://itsm-sync") as http:
-
-            def sign(body: bytes) -> dict[str, str]:
-                settings = service.settings
-                return signed_headers(
-                    body,
-                    settings.sync_webhook_secret.get_secret_value(),
-                    authorization=settings.sync_webhook_auth.get_secret_value(),
-                )
-
-            await post(http, sign, verify_body(ids, f"http://127.0.0.1:{port}"))
-            got = await messages(lambda m: len(m) >= 1, 30.0)
-    finally:
-        await service.stop()
+    async with serving(make_settings(jira_allowed_private_hosts=f"127.0.0.1:{port}")) as (
+        service,
+        http,
+    ):
+        sync = ItsmSync(svc=service, http=http, messages=messages)
+        await sync.post(verify_body(ids, f"http://127.0.0.1:{port}"))
+        got = await messages(lambda m: len(m) >= 1, 30.0)
     assert got[0]["status"] == "failed"
     assert got[0]["error_detail"] == {"error_code": "unreachable"}
 
@@ -239,11 +175,11 @@ def assert_progress(run_messages: list[dict[str, Any]]) -> None:
     assert all(m["message_id"] for m in run_messages)
 
 
-async def test_sync_of_2000_issues_reports_progress_and_completes(flow: Flow) -> None:
-    http, svc, sign, messages, ids = flow.http, flow.svc, flow.sign, flow.messages, flow.ids
+async def test_sync_of_2000_issues_reports_progress_and_completes(flow: JiraFlow) -> None:
+    svc, messages, ids = flow.svc, flow.messages, flow.ids
     assert (await verified(flow))["status"] == "success"
     run_id = uuid.uuid4()
-    await post(http, sign, sync_body(ids, run_id))
+    await flow.post(sync_body(ids, run_id))
     got = of_run(run_id)(await messages(ended(run_id), 120.0))
     final = got[-1]
     assert final["status"] == "completed", final
@@ -259,13 +195,13 @@ async def test_sync_of_2000_issues_reports_progress_and_completes(flow: Flow) ->
     assert await svc.deps.store.count_tickets(tenant, connection) == 2000
 
 
-async def test_sync_completes_through_a_429_storm(flow: Flow) -> None:
-    http, sign, messages, ids, jira = flow.http, flow.sign, flow.messages, flow.ids, flow.jira
+async def test_sync_completes_through_a_429_storm(flow: JiraFlow) -> None:
+    messages, ids, jira = flow.messages, flow.ids, flow.jira
     assert (await verified(flow))["status"] == "success"
     # Slower than the spacing the client derives from X-RateLimit-Limit, so 429s must happen.
     jira.configure(rate_limit=2, burst=3)
     run_id = uuid.uuid4()
-    await post(http, sign, sync_body(ids, run_id, days=60))
+    await flow.post(sync_body(ids, run_id, days=60))
     got = of_run(run_id)(await messages(ended(run_id), 120.0))
     assert got[-1]["status"] == "completed", got[-1]
     assert got[-1]["records_processed"] == got[-1]["total_estimated"]
@@ -273,19 +209,12 @@ async def test_sync_completes_through_a_429_storm(flow: Flow) -> None:
     assert_progress(got)
 
 
-async def test_cancel_mid_run_stops_it_and_publishes_nothing_more(flow: Flow) -> None:
-    http, svc, sign, messages, ids, jira = (
-        flow.http,
-        flow.svc,
-        flow.sign,
-        flow.messages,
-        flow.ids,
-        flow.jira,
-    )
+async def test_cancel_mid_run_stops_it_and_publishes_nothing_more(flow: JiraFlow) -> None:
+    svc, messages, ids, jira = flow.svc, flow.messages, flow.ids, flow.jira
     assert (await verified(flow))["status"] == "success"
     jira.configure(latency_ms=60)
     run_id = uuid.uuid4()
-    await post(http, sign, sync_body(ids, run_id))
+    await flow.post(sync_body(ids, run_id))
     await messages(
         lambda m: any(x.get("records_processed", 0) > 0 for x in of_run(run_id)(m)), 60.0
     )
@@ -298,7 +227,7 @@ async def test_cancel_mid_run_stops_it_and_publishes_nothing_more(flow: Flow) ->
             "ingestion_run_id": str(run_id),
         }
     ).encode()
-    await post(http, sign, cancel)
+    await flow.post(cancel)
 
     async def stopped() -> bool:
         run = await svc.deps.store.get_run(run_id)
@@ -317,20 +246,20 @@ async def test_cancel_mid_run_stops_it_and_publishes_nothing_more(flow: Flow) ->
 
 
 async def test_restart_mid_run_resumes_without_duplicate_tickets(
-    make_settings: Callable[..., Settings], database_factory: Callable[[str], str], flow: Flow
+    make_settings: Callable[..., Settings], database_factory: Callable[[str], str], flow: JiraFlow
 ) -> None:
-    jira, sign, messages, ids = flow.jira, flow.sign, flow.messages, flow.ids
+    jira, messages, ids = flow.jira, flow.messages, flow.ids
     url = await asyncio.to_thread(database_factory, "itsm_restart")
     await asyncio.to_thread(migrate, url)
     settings = jira_settings(make_settings, jira, itsm_sync_database_url=url)
     first = Service(settings)
     await first.start()
-    transport = httpx.ASGITransport(app=create_app(settings, first))
-    async with httpx.AsyncClient(transport=transport, base_url="http://itsm-sync") as http:
-        assert (await verified(flow, http=http))["status"] == "success"
+    async with asgi_client(first) as http:
+        on_first = replace(flow, svc=first, http=http)
+        assert (await verified(on_first))["status"] == "success"
         jira.configure(latency_ms=60)
         run_id = uuid.uuid4()
-        await post(http, sign, sync_body(ids, run_id))
+        await on_first.post(sync_body(ids, run_id))
         await messages(
             lambda m: any(x.get("records_processed", 0) >= 300 for x in of_run(run_id)(m)), 60.0
         )
@@ -366,7 +295,7 @@ async def first_run_state(settings: Settings, run_id: uuid.UUID) -> tuple[str, i
 
 
 async def test_unexpected_failure_still_answers_the_verification(
-    flow: Flow, monkeypatch: pytest.MonkeyPatch
+    flow: JiraFlow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def database_gone(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("connection refused; params: fake-secret-in-a-driver-message")
@@ -378,7 +307,7 @@ async def test_unexpected_failure_still_answers_the_verification(
     assert "fake-secret" not in json.dumps(got)
 
 
-async def test_scoped_import_imports_only_the_selected_project(flow: Flow) -> None:
+async def test_scoped_import_imports_only_the_selected_project(flow: JiraFlow) -> None:
     assert (await verified(flow))["status"] == "success"
     dataset = flow.jira.state.dataset
     chosen = 1
@@ -394,7 +323,7 @@ async def test_scoped_import_imports_only_the_selected_project(flow: Flow) -> No
             "settings": {"time_range_days": 365, "project_keys": [key]},
         }
     ).to_wire()
-    await post(flow.http, flow.sign, body)
+    await flow.post(body)
     final = of_run(run_id)(await flow.messages(ended(run_id), 120.0))[-1]
     assert final["status"] == "completed", final
     assert final["records_processed"] == final["total_estimated"] == expected

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -26,14 +25,12 @@ from starlette.routing import Route
 from contracts import SyncTicketsSettings, SyncTicketsWebhook, VerifyCredentialsWebhook
 from emulator.server import serve_in_process
 from fake_jira.testing import RunningFakeJira, running_fake_jira_server
-from itsm_sync.app import create_app
 from itsm_sync.config import Settings
 from itsm_sync.connectors.jira import JiraConnector
 from itsm_sync.db.models import SeenWebhook, SyncRun
 from itsm_sync.runstate import RunStatus
-from itsm_sync.service import Service
 from rita_testing import eventually
-from rita_testing.webhooks import signed_headers
+from rita_testing.itsm_sync import Collector, ItsmSync, ended, of_run, serving
 
 EMAIL = "agent@example.com"
 TOKEN = "ATATT-itsm-sync-rules-token-41d0"
@@ -41,24 +38,10 @@ ISSUES = 400
 
 
 @dataclass
-class Sync:
+class Sync(ItsmSync):
     """A started itsm-sync (in process) beside fake-jira, with the test's queue."""
 
-    svc: Service
-    http: httpx.AsyncClient
     jira: RunningFakeJira
-    messages: Any
-
-    def signed(self, body: bytes) -> dict[str, str]:
-        settings = self.svc.settings
-        return signed_headers(
-            body,
-            settings.sync_webhook_secret.get_secret_value(),
-            authorization=settings.sync_webhook_auth.get_secret_value(),
-        )
-
-    async def post(self, body: bytes) -> httpx.Response:
-        return await self.http.post("/webhook", content=body, headers=self.signed(body))
 
     async def verify(self, ids: dict[str, str], base_url: str | None = None) -> dict[str, Any]:
         body = VerifyCredentialsWebhook.model_validate(
@@ -69,16 +52,7 @@ class Sync:
                 "settings": {"base_url": base_url or self.jira.base_url, "email": EMAIL},
             }
         ).to_wire()
-        assert (await self.post(body)).status_code == 202
-
-        def mine(got: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return [
-                m
-                for m in got
-                if m["type"] == "verification" and m["connection_id"] == ids["connection_id"]
-            ]
-
-        return mine(await self.messages(lambda got: bool(mine(got)), 30.0))[0]
+        return await self.verification(body, ids["connection_id"])
 
     async def sync(self, ids: dict[str, str], run_id: uuid.UUID) -> None:
         body = SyncTicketsWebhook.model_validate(
@@ -89,38 +63,26 @@ class Sync:
                 "settings": {"time_range_days": 365},
             }
         ).to_wire()
-        assert (await self.post(body)).status_code == 202
-
-
-def of_run(run_id: uuid.UUID) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
-    return lambda got: [m for m in got if m.get("ingestion_run_id") == str(run_id)]
-
-
-def ended(*run_ids: uuid.UUID) -> Callable[[list[dict[str, Any]]], bool]:
-    return lambda got: all(
-        any(m["status"] in ("completed", "failed") for m in of_run(run_id)(got))
-        for run_id in run_ids
-    )
+        await self.post(body)
 
 
 @contextlib.asynccontextmanager
 async def started(
-    make_settings: Callable[..., Settings], messages: Any, extra_hosts: str = "", **overrides: Any
+    make_settings: Callable[..., Settings],
+    messages: Collector,
+    extra_hosts: str = "",
+    **overrides: Any,
 ) -> AsyncIterator[Sync]:
     """fake-jira and an itsm-sync allowed to call it, with these settings."""
     async with running_fake_jira_server(
         issues=ISSUES, days=365, accounts=f"{EMAIL}:{TOKEN}"
     ) as jira:
         hosts = ",".join(filter(None, [jira.base_url.removeprefix("http://"), extra_hosts]))
-        svc = Service(make_settings(allowed_private_hosts=hosts, **overrides))
-        await svc.start(resume=False)
-        try:
-            transport = httpx.ASGITransport(app=create_app(svc.settings, svc))
-            async with httpx.AsyncClient(transport=transport, base_url="http://itsm-sync") as http:
-                yield Sync(svc, http, jira, messages)
-        finally:
-            jira.state.core.gate.open()
-            await svc.stop()
+        async with serving(make_settings(allowed_private_hosts=hosts, **overrides)) as (svc, http):
+            try:
+                yield Sync(svc=svc, http=http, messages=messages, jira=jira)
+            finally:
+                jira.state.core.gate.open()
 
 
 def other_tenant() -> dict[str, str]:
@@ -187,7 +149,7 @@ async def test_webhooks_are_refused_with_503_while_shutting_down(
                 "settings": {"base_url": s.jira.base_url, "email": EMAIL},
             }
         ).to_wire()
-        headers = s.signed(body)
+        headers = s.sign(body)
         refused = await s.http.post("/webhook", content=body, headers=headers)
         assert refused.status_code == 503
         assert refused.headers["content-type"].startswith("application/problem+json")

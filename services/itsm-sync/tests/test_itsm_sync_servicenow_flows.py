@@ -36,12 +36,11 @@ from fake_servicenow.testing import (
     RunningFakeServiceNow,
     running_fake_servicenow,
 )
-from itsm_sync.app import create_app
 from itsm_sync.config import Settings
 from itsm_sync.migrate import migrate
 from itsm_sync.service import Service
 from rita_testing import eventually, free_port
-from rita_testing.webhooks import signed_headers
+from rita_testing.itsm_sync import Collector, Flow, ended, of_run, serving
 
 INCIDENTS = 2000
 
@@ -57,48 +56,24 @@ def host_of(url: str) -> str:
     return url.split("://", 1)[1]
 
 
-@pytest.fixture
-async def svc(
-    make_settings: Callable[..., Settings], snow: RunningFakeServiceNow
-) -> AsyncIterator[Service]:
-    """A started itsm-sync allowed to call this fake-servicenow (through the general list)."""
-    service = Service(make_settings(allowed_private_hosts=host_of(snow.base_url)))
-    await service.start(resume=False)
-    yield service
-    await service.stop()
-
-
 @dataclass
-class Flow:
-    """itsm-sync on its ASGI app, fake-servicenow, the queue and fresh ids."""
+class SnowFlow(Flow):
+    """A flow test's pieces and its fake-servicenow."""
 
-    http: httpx.AsyncClient
-    svc: Service
-    messages: Any
-    ids: dict[str, str]
     snow: RunningFakeServiceNow
-
-    def sign(self, body: bytes) -> dict[str, str]:
-        settings = self.svc.settings
-        return signed_headers(
-            body,
-            settings.sync_webhook_secret.get_secret_value(),
-            authorization=settings.sync_webhook_auth.get_secret_value(),
-        )
-
-    async def post(self, body: bytes) -> None:
-        response = await self.http.post("/webhook", content=body, headers=self.sign(body))
-        assert response.status_code == 202, response.text
 
 
 @pytest.fixture
 async def flow(
-    svc: Service, messages: Any, ids: dict[str, str], snow: RunningFakeServiceNow
-) -> AsyncIterator[Flow]:
-    """The pieces of one flow test."""
-    transport = httpx.ASGITransport(app=create_app(svc.settings, svc))
-    async with httpx.AsyncClient(transport=transport, base_url="http://itsm-sync") as http:
-        yield Flow(http, svc, messages, ids, snow)
+    make_settings: Callable[..., Settings],
+    messages: Collector,
+    ids: dict[str, str],
+    snow: RunningFakeServiceNow,
+) -> AsyncIterator[SnowFlow]:
+    """A started itsm-sync allowed to call this fake-servicenow (through the general list), and
+    the pieces of one flow test."""
+    async with serving(make_settings(allowed_private_hosts=host_of(snow.base_url))) as (svc, http):
+        yield SnowFlow(svc=svc, http=http, messages=messages, ids=ids, snow=snow)
 
 
 def verify_body(
@@ -130,29 +105,18 @@ def sync_body(ids: dict[str, str], run_id: uuid.UUID, days: int = 365, **scope: 
     ).to_wire()
 
 
-def of_run(run_id: uuid.UUID) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
-    return lambda got: [m for m in got if m.get("ingestion_run_id") == str(run_id)]
-
-
-def ended(run_id: uuid.UUID) -> Callable[[list[dict[str, Any]]], bool]:
-    return lambda got: any(m["status"] in ("completed", "failed") for m in of_run(run_id)(got))
-
-
-async def verification(flow: Flow, body: bytes, ids: dict[str, str] | None = None) -> Any:
-    connection = (ids or flow.ids)["connection_id"]
-    await flow.post(body)
-
-    def mine(got: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [m for m in got if m["type"] == "verification" and m["connection_id"] == connection]
-
-    return mine(await flow.messages(lambda got: bool(mine(got)), 30.0))[0]
+async def verification(
+    flow: Flow, body: bytes, ids: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Post a verify webhook as `ids` (default the flow's); its answer on the queue."""
+    return await flow.verification(body, (ids or flow.ids)["connection_id"])
 
 
 def incidents(snow: RunningFakeServiceNow) -> list[dict[str, str]]:
     return list(snow.state.dataset.tables["incident"])
 
 
-async def test_verify_succeeds_with_groups_count_and_the_echoed_id(flow: Flow) -> None:
+async def test_verify_succeeds_with_groups_count_and_the_echoed_id(flow: SnowFlow) -> None:
     snow = flow.snow
     verification_id = str(uuid.uuid4())
     # A link into the instance's UI is reduced to the instance base.
@@ -179,7 +143,7 @@ async def test_verify_succeeds_with_groups_count_and_the_echoed_id(flow: Flow) -
 
 
 async def test_wrong_password_is_auth_failed_and_never_leaks(
-    flow: Flow,
+    flow: SnowFlow,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
     scan_database: Callable[[Service, str], Awaitable[list[str]]],
@@ -200,7 +164,7 @@ async def test_wrong_password_is_auth_failed_and_never_leaks(
         assert await scan_database(flow.svc, secret) == []
 
 
-async def test_account_that_cannot_read_incidents_is_forbidden(flow: Flow) -> None:
+async def test_account_that_cannot_read_incidents_is_forbidden(flow: SnowFlow) -> None:
     body = verify_body(flow.ids, flow.snow.base_url, NO_INCIDENTS_USER, NO_INCIDENTS_PASSWORD)
     message = await verification(flow, body)
     assert message["status"] == "failed"
@@ -226,23 +190,17 @@ def _site(answer: Response) -> Starlette:
 )
 async def test_a_site_that_is_not_servicenow_is_named_clearly(
     make_settings: Callable[..., Settings],
-    messages: Any,
+    messages: Collector,
     ids: dict[str, str],
-    snow: RunningFakeServiceNow,
     answer: Response,
     why: str,
 ) -> None:
-    async with serve_in_process(_site(answer)) as other:
-        service = Service(make_settings(allowed_private_hosts=host_of(other)))
-        await service.start(resume=False)
-        try:
-            transport = httpx.ASGITransport(app=create_app(service.settings, service))
-            async with httpx.AsyncClient(transport=transport, base_url="http://x") as http:
-                message = await verification(
-                    Flow(http, service, messages, ids, snow), verify_body(ids, other)
-                )
-        finally:
-            await service.stop()
+    async with (
+        serve_in_process(_site(answer)) as other,
+        serving(make_settings(allowed_private_hosts=host_of(other))) as (service, http),
+    ):
+        flow = Flow(svc=service, http=http, messages=messages, ids=ids)
+        message = await verification(flow, verify_body(ids, other))
     assert message["status"] == "failed"
     assert message["error_detail"] == {"error_code": "not_found"}
     assert "does not look like a ServiceNow instance" in message["error"]
@@ -251,41 +209,29 @@ async def test_a_site_that_is_not_servicenow_is_named_clearly(
 
 async def test_an_instance_that_does_not_answer_is_unreachable(
     make_settings: Callable[..., Settings],
-    messages: Any,
+    messages: Collector,
     ids: dict[str, str],
-    snow: RunningFakeServiceNow,
 ) -> None:
     port = free_port()
-    service = Service(make_settings(allowed_private_hosts=f"127.0.0.1:{port}"))
-    await service.start(resume=False)
-    try:
-        transport = httpx.ASGITransport(app=create_app(service.settings, service))
-        async with httpx.AsyncClient(transport=transport, base_url="http://x") as http:
-            flow = Flow(http, service, messages, ids, snow)
-            message = await verification(flow, verify_body(ids, f"http://127.0.0.1:{port}"))
-    finally:
-        await service.stop()
+    settings = make_settings(allowed_private_hosts=f"127.0.0.1:{port}")
+    async with serving(settings) as (service, http):
+        flow = Flow(svc=service, http=http, messages=messages, ids=ids)
+        message = await verification(flow, verify_body(ids, f"http://127.0.0.1:{port}"))
     assert message["status"] == "failed"
     assert message["error_detail"] == {"error_code": "unreachable"}
     assert "Could not connect to the ServiceNow instance" in message["error"]
 
 
 async def test_an_instance_too_slow_to_answer_is_timeout(
-    make_settings: Callable[..., Settings], messages: Any, ids: dict[str, str]
+    make_settings: Callable[..., Settings], messages: Collector, ids: dict[str, str]
 ) -> None:
     async with running_fake_servicenow(incidents=10, latency_ms=3000) as slow:
         settings = make_settings(
             allowed_private_hosts=host_of(slow.base_url), itsm_sync_http_timeout=0.2
         )
-        service = Service(settings)
-        await service.start(resume=False)
-        try:
-            transport = httpx.ASGITransport(app=create_app(settings, service))
-            async with httpx.AsyncClient(transport=transport, base_url="http://x") as http:
-                flow = Flow(http, service, messages, ids, slow)
-                message = await verification(flow, verify_body(ids, slow.base_url))
-        finally:
-            await service.stop()
+        async with serving(settings) as (service, http):
+            flow = Flow(svc=service, http=http, messages=messages, ids=ids)
+            message = await verification(flow, verify_body(ids, slow.base_url))
     assert message["status"] == "failed"
     assert message["error_detail"] == {"error_code": "timeout"}
     assert "did not answer in time" in message["error"]
@@ -300,7 +246,7 @@ async def stored_tickets(svc: Service, connection_id: str) -> list[tuple[str, st
         return [(row[0], row[1], row[2]) for row in rows.all()]
 
 
-async def test_import_under_churn_loses_and_duplicates_nothing(flow: Flow) -> None:
+async def test_import_under_churn_loses_and_duplicates_nothing(flow: SnowFlow) -> None:
     assert (await verification(flow, verify_body(flow.ids, flow.snow.base_url)))["status"] == (
         "success"
     )
@@ -326,7 +272,7 @@ async def test_import_under_churn_loses_and_duplicates_nothing(flow: Flow) -> No
     assert processed == sorted(processed)
 
 
-async def test_scoped_import_reads_only_the_chosen_groups(flow: Flow) -> None:
+async def test_scoped_import_reads_only_the_chosen_groups(flow: SnowFlow) -> None:
     assert (await verification(flow, verify_body(flow.ids, flow.snow.base_url)))["status"] == (
         "success"
     )
@@ -343,7 +289,7 @@ async def test_scoped_import_reads_only_the_chosen_groups(flow: Flow) -> None:
     assert {scope for _, _, scope in stored} == {chosen}
 
 
-async def test_import_completes_through_a_429_storm(flow: Flow) -> None:
+async def test_import_completes_through_a_429_storm(flow: SnowFlow) -> None:
     assert (await verification(flow, verify_body(flow.ids, flow.snow.base_url)))["status"] == (
         "success"
     )
@@ -357,7 +303,7 @@ async def test_import_completes_through_a_429_storm(flow: Flow) -> None:
     assert flow.snow.stats()["rate_limited"] > 0
 
 
-async def test_cancel_mid_import_stops_it_and_publishes_nothing_more(flow: Flow) -> None:
+async def test_cancel_mid_import_stops_it_and_publishes_nothing_more(flow: SnowFlow) -> None:
     assert (await verification(flow, verify_body(flow.ids, flow.snow.base_url)))["status"] == (
         "success"
     )
@@ -446,7 +392,7 @@ async def test_sigkill_mid_import_resumes_from_the_checkpoint(
     try:
         await ready(base_url)
         async with httpx.AsyncClient(base_url=base_url) as http:
-            flow = Flow(http, probe, messages, ids, snow)
+            flow = Flow(svc=probe, http=http, messages=messages, ids=ids)
             verified = await verification(flow, verify_body(ids, snow.base_url))
             assert verified["status"] == "success"
             snow.state.churn_per_page = 10
