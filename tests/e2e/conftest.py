@@ -1,8 +1,9 @@
 """The whole system as real processes on free loopback ports, plus a headless Chromium.
 
 One session fixture starts status-consumer, sse-gateway, itsm-sync, connections-api (dev mode,
-a short VERIFY_TIMEOUT and a fast reaper) and `vite preview` of a fresh build of web/, each with its
-own database, queue and Redis prefix, and waits for every `/readyz`. Each test gets a page signed
+a short VERIFY_TIMEOUT and a fast reaper) and `vite preview` of a fresh build of web/, over the
+session's own databases, queue and Redis prefix, as one `rita_testing.stack.Stack` (the launcher
+of the chaos and tracing suites), and waits until each is ready. Each test gets a page signed
 in as a tenant of its own and, when it needs one, an emulator of its own (fake-jira,
 fake-servicenow): tests share the Rita processes but never each other's rows, latency, gate or
 rate-limit bucket.
@@ -10,25 +11,20 @@ rate-limit bucket.
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import os
-import secrets
-import shutil
+import signal
 import subprocess
 import sys
-import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from rita_testing import free_port
+from rita_testing.stack import PORT_ARG, Stack, stack_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -48,34 +44,24 @@ JIRA_EMAIL = "admin@example.com"
 JIRA_TOKEN = "fake-jira-token-e2e"
 SERVICENOW_USER = "admin"
 SERVICENOW_PASSWORD = "fake-servicenow-password-e2e"
-READY_TIMEOUT = 90.0
 # The API ends a verification that got no result within this many seconds (`verification_timeout`).
 VERIFY_TIMEOUT_SECONDS = 12
 AXE = WEB / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @dataclass
-class Proc:
-    """A started service: its process, log file and readiness URL."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    ready_url: str
-
-    def tail(self, lines: int = 30) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
-
-@dataclass
 class System:
-    """URLs of the running system and a way to sign a browser in as a fresh tenant."""
+    """The running system (one Stack) and a way to sign a browser in as a fresh tenant."""
 
-    web_url: str
-    api_url: str
-    logs: Path
-    procs: list[Proc] = field(default_factory=list)
+    stack: Stack
+
+    @property
+    def web_url(self) -> str:
+        return self.stack.procs["web"].url
+
+    @property
+    def api_url(self) -> str:
+        return self.stack.procs["connections-api"].url
 
     def dev_token(self, tenant_id: uuid.UUID, role: str = "admin") -> str:
         """A token for `tenant_id` with `role` from the API's dev-mode endpoint."""
@@ -93,7 +79,6 @@ class Emulator:
     """One test's own emulator process and its admin API (latency, gate, counts)."""
 
     url: str
-    proc: Proc
     auth: tuple[str, str]
 
     def admin(self, method: str, path: str, **kwargs: object) -> httpx.Response:
@@ -114,47 +99,6 @@ class Emulator:
 
     def open_gate(self) -> None:
         self.admin("POST", "gate/open")
-
-
-def _start(name: str, args: list[str], env: dict[str, str], ready_url: str, logs: Path) -> Proc:
-    log = logs / f"{name}.log"
-    # vite reads vite.config.ts (the proxy) from its working directory.
-    cwd = WEB if name == "web" else ROOT
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            args, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, cwd=cwd
-        )
-    return Proc(name, process, log, ready_url)
-
-
-def _wait_ready(procs: list[Proc]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    pending = list(procs)
-    with httpx.Client(timeout=2) as client:
-        while pending:
-            for proc in list(pending):
-                if proc.process.poll() is not None:
-                    pytest.fail(f"{proc.name} exited during start-up:\n{proc.tail()}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if client.get(proc.ready_url).status_code == 200:
-                        pending.remove(proc)
-            if pending and time.monotonic() > deadline:
-                names = ", ".join(p.name for p in pending)
-                pytest.fail(f"not ready after {READY_TIMEOUT}s: {names}\n{pending[0].tail()}")
-            if pending:
-                time.sleep(0.2)
-
-
-def _stop(procs: list[Proc]) -> None:
-    for proc in procs:
-        if proc.process.poll() is None:
-            proc.process.terminate()
-    for proc in procs:
-        try:
-            proc.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.process.kill()
-            proc.process.wait()
 
 
 def _build_web(out_dir: Path) -> None:
@@ -180,94 +124,64 @@ def system(
     redis_url: str,
     session_queue_name: str,
     session_redis_prefix: str,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[System]:
     """Every service and the console, ready; stopped and cleaned up at the end."""
-    queue, prefix = session_queue_name, session_redis_prefix
     sync_db = database_factory("itsm_sync")
     _migrate_itsm_sync(sync_db)
-    tmp = Path(tempfile.mkdtemp(prefix="rita-e2e-"))
-    dist = tmp / "dist"
+    dist = tmp_path_factory.mktemp("web") / "dist"
     _build_web(dist)
-    ports = {name: free_port() for name in ("sync", "consumer", "gateway", "api", "web")}
-    common = {
-        "HOST": "127.0.0.1",
-        "LOG_FORMAT": "json",
-        "REDIS_URL": redis_url,
-        "RABBITMQ_URL": rabbitmq_url,
-        "STATUS_QUEUE": queue,
-        "EVENTS_KEY_PREFIX": prefix,
-        "AUTH_JWT_SECRET": secrets.token_urlsafe(32),
-        "SYNC_WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode(),
-        # Every test starts its own emulators on loopback ports: allow the host, any port.
-        "JIRA_ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
-        "ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
-    }
-    base = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    specs: list[tuple[str, list[str], dict[str, str], str]] = [
-        (
-            "status-consumer",
-            [str(BIN / "status-consumer")],
-            {"PORT": str(ports["consumer"]), "DATABASE_URL": rita_database_url},
-            f"{base['consumer']}/readyz",
-        ),
-        (
-            "sse-gateway",
-            [str(BIN / "sse-gateway")],
-            {"PORT": str(ports["gateway"])},
-            f"{base['gateway']}/readyz",
-        ),
-        (
-            "itsm-sync",
-            [str(BIN / "itsm-sync")],
-            {
-                "PORT": str(ports["sync"]),
-                "ITSM_SYNC_DATABASE_URL": sync_db,
-                "ITSM_SYNC_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-                # Small pages: an import of a few hundred tickets reports progress several times.
-                "ITSM_SYNC_PAGE_SIZE": "20",
-            },
-            f"{base['sync']}/readyz",
-        ),
-        (
-            "connections-api",
-            [str(BIN / "connections-api")],
-            {
-                "PORT": str(ports["api"]),
-                "DATABASE_URL": rita_database_url,
-                "AUTH_DEV_MODE": "true",
-                "SYNC_WEBHOOK_URL": f"{base['sync']}/webhook",
-                "OUTBOX_POLL_INTERVAL": "0.2",
-                "VERIFY_TIMEOUT": str(VERIFY_TIMEOUT_SECONDS),
-                "REAPER_INTERVAL": "1",
-            },
-            f"{base['api']}/readyz",
-        ),
-        (
+    stack = Stack(
+        env={
+            **stack_secrets(),
+            "LOG_FORMAT": "json",
+            "DATABASE_URL": rita_database_url,
+            "ITSM_SYNC_DATABASE_URL": sync_db,
+            "REDIS_URL": redis_url,
+            "RABBITMQ_URL": rabbitmq_url,
+            "STATUS_QUEUE": session_queue_name,
+            "EVENTS_KEY_PREFIX": session_redis_prefix,
+            # Every test starts its own emulators on loopback ports: allow the host, any port.
+            "JIRA_ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
+            "ALLOWED_PRIVATE_HOSTS": "127.0.0.1",
+        }
+    )
+    try:
+        for name in ("status-consumer", "sse-gateway"):
+            stack.start(name, wait=False)
+        # Small pages: an import of a few hundred tickets reports progress several times.
+        sync = stack.start("itsm-sync", env={"ITSM_SYNC_PAGE_SIZE": "20"}, wait=False)
+        api_env = {
+            "AUTH_DEV_MODE": "true",
+            "SYNC_WEBHOOK_URL": f"{sync.url}/webhook",
+            "OUTBOX_POLL_INTERVAL": "0.2",
+            "VERIFY_TIMEOUT": str(VERIFY_TIMEOUT_SECONDS),
+            "REAPER_INTERVAL": "1",
+        }
+        api = stack.start("connections-api", env=api_env, wait=False)
+        stack.start(
             "web",
-            [
-                str(WEB / "node_modules" / ".bin" / "vite"),
+            WEB / "node_modules" / ".bin" / "vite",
+            {"RITA_API_URL": api.url, "RITA_EVENTS_URL": stack.procs["sse-gateway"].url},
+            # vite reads vite.config.ts (the proxy) from its working directory.
+            args=[
                 "preview",
                 "--outDir",
-                str(dist),
+                dist,
                 "--port",
-                str(ports["web"]),
+                PORT_ARG,
                 "--strictPort",
                 "--host",
                 "127.0.0.1",
             ],
-            {"RITA_API_URL": base["api"], "RITA_EVENTS_URL": base["gateway"]},
-            f"{base['web']}/",
-        ),
-    ]
-    procs: list[Proc] = []
-    try:
-        for name, args, env, ready in specs:
-            procs.append(_start(name, args, {**common, **env}, ready, tmp))
-        _wait_ready(procs)
-        yield System(web_url=base["web"], api_url=base["api"], logs=tmp, procs=procs)
+            cwd=WEB,
+            ready_path="/",
+            wait=False,
+        )
+        stack.wait_ready()
+        yield System(stack)
     finally:
-        _stop(procs)
-        shutil.rmtree(tmp, ignore_errors=True)
+        stack.close()
 
 
 @pytest.fixture(scope="module")
@@ -289,21 +203,13 @@ def browser(system: System) -> Iterator[Browser]:
 def _emulator(
     system: System, name: str, env: dict[str, str], auth: tuple[str, str]
 ) -> Iterator[Emulator]:
-    port = free_port()
-    logs = system.logs / f"{name}-{port}"
-    logs.mkdir()
-    proc = _start(
-        name,
-        [str(BIN / name)],
-        {"HOST": "127.0.0.1", "PORT": str(port), "LOG_FORMAT": "json", **env},
-        f"http://127.0.0.1:{port}/readyz",
-        logs,
-    )
+    """`name` (a console script) as this test's own process in the system's Stack."""
+    proc_name = f"{name}-{uuid.uuid4().hex[:8]}"
+    proc = system.stack.start(proc_name, name, env)
     try:
-        _wait_ready([proc])
-        yield Emulator(f"http://127.0.0.1:{port}", proc, auth)
+        yield Emulator(proc.url, auth)
     finally:
-        _stop([proc])
+        system.stack.kill(proc_name, signal.SIGTERM)
 
 
 @pytest.fixture

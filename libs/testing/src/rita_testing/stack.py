@@ -1,10 +1,12 @@
-"""The services as real processes on free loopback ports, for system, chaos and tracing tests.
+"""The services as real processes on free loopback ports, for system, chaos, tracing and e2e tests.
 
 A `Stack` starts any of the console scripts (connections-api, status-consumer, sse-gateway,
-itsm-sync, the emulators) with one shared environment (database, queue, Redis prefix, secrets)
-plus each process's own, waits for `/readyz`, and can stop, SIGKILL and restart one process while
-the others keep running. Several processes of one service (replicas) get distinct names.
-Every log goes to a file of its own, so a test can scan them (e.g. for a leaked secret).
+itsm-sync, the emulators), or any other executable given by its path with its arguments (the
+console's `vite`), with one shared environment (database, queue, Redis prefix, secrets) plus each
+process's own, waits for its readiness path (`/readyz` unless told), and can stop, SIGKILL and
+restart one process while the others keep running. Several processes of one service (replicas)
+get distinct names. Every log goes to a file of its own, so a test can scan them (e.g. for a
+leaked secret).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,15 +33,23 @@ BIN = Path(sys.executable).parent
 READY_TIMEOUT = 90.0
 
 
+# In a process's arguments, replaced by the free port it was given (for a program that takes its
+# port on the command line rather than from `PORT`).
+PORT_ARG = "{port}"
+
+
 @dataclass
 class Proc:
-    """One started process: its command, environment, port, log file and readiness URL."""
+    """One started process: its command line, environment, port, log file and readiness path."""
 
     name: str
     command: str
     env: dict[str, str]
     port: int
     log: Path
+    args: tuple[str, ...] = ()
+    cwd: Path | None = None
+    ready_path: str = "/readyz"
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -74,19 +84,30 @@ class Stack:
     def start(
         self,
         name: str,
-        command: str | None = None,
+        command: str | Path | None = None,
         env: Mapping[str, str] | None = None,
         *,
+        args: Sequence[str | Path] = (),
+        cwd: Path | None = None,
+        ready_path: str = "/readyz",
         wait: bool = True,
     ) -> Proc:
-        """Start `command` (a console script, default `name`) as process `name` on a free port."""
+        """Start `command` as process `name` on a free port (`PORT`, and `{port}` in `args`).
+
+        `command` is a console script of this workspace (default `name`) or an executable's
+        absolute path; `cwd` is where it runs (default: here); it is ready once `ready_path`
+        answers 200.
+        """
         port = free_port()
         proc = Proc(
             name=name,
-            command=command or name,
+            command=str(command or name),
             env={**self.env, **(env or {}), "PORT": str(port), "HOST": "127.0.0.1"},
             port=port,
             log=self.logs / f"{name}.log",
+            args=tuple(str(a).replace(PORT_ARG, str(port)) for a in args),
+            cwd=cwd,
+            ready_path=ready_path,
         )
         self.procs[name] = proc
         self._spawn(proc)
@@ -95,17 +116,23 @@ class Stack:
         return proc
 
     def _spawn(self, proc: Proc) -> None:
+        executable = Path(proc.command)
+        if not executable.is_absolute():
+            executable = BIN / proc.command
         with proc.log.open("ab") as out:
-            # The command is one of this workspace's console scripts, never user input.
+            # A console script of this workspace or a test's own program, never user input.
             proc.process = subprocess.Popen(  # noqa: S603
-                [str(BIN / proc.command)],
+                [str(executable), *proc.args],
                 env={**os.environ, **proc.env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                cwd=proc.cwd,
             )
 
-    def wait_ready(self, *names: str, path: str = "/readyz", within: float = READY_TIMEOUT) -> None:
-        """Until every named process (default: all) answers 200 on `path`."""
+    def wait_ready(
+        self, *names: str, path: str | None = None, within: float = READY_TIMEOUT
+    ) -> None:
+        """Until every named process (default: all) answers 200 on `path` (default: its own)."""
         pending = [self.procs[n] for n in (names or tuple(self.procs))]
         deadline = time.monotonic() + within
         with httpx.Client(timeout=2) as client:
@@ -114,7 +141,7 @@ class Stack:
                     if not proc.alive():
                         raise RuntimeError(f"{proc.name} exited during start-up:\n{proc.tail()}")
                     with contextlib.suppress(httpx.HTTPError):
-                        if client.get(proc.url + path).status_code == 200:
+                        if client.get(proc.url + (path or proc.ready_path)).status_code == 200:
                             pending.remove(proc)
                 if pending and time.monotonic() > deadline:
                     names_left = ", ".join(p.name for p in pending)
