@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+import structlog
 from asgi_lifespan import LifespanManager
 from redis.asyncio import Redis
 
 from connections_api.app import create_app
 from connections_api.config import Settings
 from connections_api.state import AppState
+from observability import configure_logging
 from rita_testing.connections_api import (
     JWT_SECRET,
     WEBHOOK_AUTH,
@@ -108,3 +111,15 @@ def tenant() -> uuid.UUID:
 @pytest.fixture(autouse=True)
 def _no_real_dns(no_real_dns: None) -> None:
     """Names the API resolves here go to a stub (`public_stub_resolver`), never to DNS."""
+
+
+@pytest.fixture
+def json_logs() -> Iterator[None]:
+    """The service's logging as in production (JSON lines on stdout, all levels) for one test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging("connections-api", level="DEBUG")
+    yield
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -7,17 +7,13 @@ A recording receiver on loopback checks the exact key names of every webhook; si
 from __future__ import annotations
 
 import json
-import logging
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import structlog
 from standardwebhooks import Webhook
 
 from connections_api.dialect import Dialect, translate
-from observability import configure_logging
 from rita_testing.connections_api import WEBHOOK_AUTH, WEBHOOK_SECRET, Api, Receiver, eventually
 
 TOKEN = "ATATT-rita-dialect-token-0042"
@@ -31,18 +27,6 @@ COMMON = {
     "connection_type",
     "timestamp",
 }
-
-
-@pytest.fixture
-def json_logs() -> Iterator[None]:
-    """The service's logging as in production (JSON lines on stdout, all levels) for one test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    configure_logging("connections-api", level="DEBUG")
-    yield
-    structlog.reset_defaults()
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def _sent(receiver: Receiver, connection_id: str, action: str) -> list[Any]:

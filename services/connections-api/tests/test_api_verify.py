@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import structlog
 from standardwebhooks import Webhook
 
 from contracts import Role, parse_webhook
-from observability import configure_logging
 from rita_testing.connections_api import WEBHOOK_AUTH, WEBHOOK_SECRET, Api, Receiver, free_port_url
 
 TOKEN = "ATATT3xFfGF0-super-secret-api-token-4242"
@@ -250,18 +246,6 @@ async def _text_values(api: Api) -> list[str]:
         )
         values.extend(str(r["v"]) for r in rows if r["v"] is not None)
     return values
-
-
-@pytest.fixture
-def json_logs() -> Iterator[None]:
-    """The service's logging as in production (JSON lines on stdout, all levels) for one test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    configure_logging("connections-api", level="DEBUG")
-    yield
-    structlog.reset_defaults()
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 async def test_api_token_is_absent_from_tables_logs_outbox_and_events(
