@@ -12,11 +12,9 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,7 +29,9 @@ from itsm_sync.db.models import SeenWebhook
 from itsm_sync.migrate import migrate
 from itsm_sync.rita import Intake, translate
 from itsm_sync.service import Service
-from rita_testing import eventually, free_port
+from rita_testing import free_port
+from rita_testing.itsm_sync import process_env
+from rita_testing.stack import BIN, Proc, Stack
 from rita_testing.webhooks import signed_headers
 
 EMAIL = "agent@example.com"
@@ -51,33 +51,13 @@ async def jira() -> AsyncIterator[RunningFakeJira]:
         yield running
 
 
-def process_env(settings: Settings, port: int, **extra: str) -> dict[str, str]:
-    """The environment of an itsm-sync process with these settings (debug logs: see all)."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "LOG_LEVEL": "DEBUG",
-        "LOG_FORMAT": "json",
-        "ITSM_SYNC_DATABASE_URL": settings.itsm_sync_database_url,
-        "RABBITMQ_URL": settings.rabbitmq_url,
-        "STATUS_QUEUE": settings.status_queue,
-        "ITSM_SYNC_ENCRYPTION_KEY": settings.itsm_sync_encryption_key.get_secret_value(),
-        "ALLOWED_PRIVATE_HOSTS": settings.allowed_private_hosts,
-        **extra,
-    }
-
-
-START = "from itsm_sync.main import main; main()"
-
-
 @dataclass
 class Rita:
     """A running itsm-sync in Rita's mode, its log file, fake-jira, the queue and fresh ids."""
 
     http: httpx.AsyncClient
     probe: Service  # not started: reads the process's database, signs standard requests
-    log_file: Path
+    process: Proc
     jira: RunningFakeJira
     messages: Any
     ids: dict[str, str]
@@ -105,7 +85,7 @@ class Rita:
 
     def logs(self) -> str:
         """Everything the process printed so far."""
-        return self.log_file.read_text(encoding="utf-8", errors="replace")
+        return self.process.log.read_text(encoding="utf-8", errors="replace")
 
 
 @pytest.fixture
@@ -115,7 +95,6 @@ async def rita(
     jira: RunningFakeJira,
     messages: Any,
     ids: dict[str, str],
-    tmp_path: Path,
 ) -> AsyncIterator[Rita]:
     """itsm-sync as a process beside Rita's API: authorization-only, signatures still checked."""
     # Its own database: the process resumes every active run it finds at start-up.
@@ -124,35 +103,22 @@ async def rita(
     settings = make_settings(
         itsm_sync_database_url=url, allowed_private_hosts=jira.base_url.removeprefix("http://")
     )
-    port = free_port()
-    env = process_env(
-        settings,
-        port,
-        SYNC_WEBHOOK_REQUIRE_SIGNATURE="false",
-        SYNC_WEBHOOK_AUTH=RITA_AUTH,
-        SYNC_WEBHOOK_SECRET=settings.sync_webhook_secret.get_secret_value(),
-    )
-    log_file = tmp_path / "itsm-sync.log"
     probe = Service(settings)
-    with log_file.open("wb") as sink:
-        process = subprocess.Popen(  # noqa: ASYNC220 - returns at once; waited for below
-            [sys.executable, "-c", START], env=env, stdout=sink, stderr=subprocess.STDOUT
-        )
+    stack = Stack(
+        env={
+            **process_env(settings),
+            "LOG_LEVEL": "DEBUG",  # debug logs: a secret in any line is seen
+            "LOG_FORMAT": "json",
+            "SYNC_WEBHOOK_REQUIRE_SIGNATURE": "false",
+            "SYNC_WEBHOOK_AUTH": RITA_AUTH,
+        }
+    )
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-
-            async def ready() -> bool:
-                assert process.poll() is None, log_file.read_text()
-                try:
-                    return (await http.get("/readyz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await eventually(ready, 60.0, what="itsm-sync ready")
-            yield Rita(http, probe, log_file, jira, messages, ids)
+        process = await asyncio.to_thread(stack.start, "itsm-sync")
+        async with httpx.AsyncClient(base_url=process.url) as http:
+            yield Rita(http, probe, process, jira, messages, ids)
     finally:
-        process.terminate()
-        await asyncio.to_thread(process.wait, 30)
+        await asyncio.to_thread(stack.close)
         await probe.deps.http.aclose()
         await probe.engine.dispose()
 
@@ -337,10 +303,12 @@ async def test_no_secret_in_any_log_line_or_answer_in_either_dialect(rita: Rita)
 def test_authorization_only_without_auth_is_refused_at_start_up(
     make_settings: Callable[..., Settings],
 ) -> None:
-    settings = make_settings()
-    env = process_env(settings, free_port(), SYNC_WEBHOOK_REQUIRE_SIGNATURE="false")
+    env = process_env(make_settings())
+    del env["SYNC_WEBHOOK_AUTH"]
+    env |= {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PORT": str(free_port())}
+    env["SYNC_WEBHOOK_REQUIRE_SIGNATURE"] = "false"
     result = subprocess.run(
-        [sys.executable, "-c", START], env=env, capture_output=True, text=True, check=False
+        [str(BIN / "itsm-sync")], env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -40,7 +37,8 @@ from itsm_sync.config import Settings
 from itsm_sync.migrate import migrate
 from itsm_sync.service import Service
 from rita_testing import eventually, free_port
-from rita_testing.itsm_sync import Collector, Flow, ended, of_run, serving
+from rita_testing.itsm_sync import Collector, Flow, ended, of_run, process_env, serving
+from rita_testing.stack import Stack
 
 INCIDENTS = 2000
 
@@ -341,37 +339,6 @@ async def test_cancel_mid_import_stops_it_and_publishes_nothing_more(flow: SnowF
     assert max(m["records_processed"] for m in got) <= run.records_processed
 
 
-def itsm_sync_process(settings: Settings, port: int) -> subprocess.Popen[bytes]:
-    """itsm-sync as its own process (so it can be SIGKILLed) with these settings."""
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "LOG_LEVEL": "WARNING",
-        "ITSM_SYNC_DATABASE_URL": settings.itsm_sync_database_url,
-        "RABBITMQ_URL": settings.rabbitmq_url,
-        "STATUS_QUEUE": settings.status_queue,
-        "SYNC_WEBHOOK_SECRET": settings.sync_webhook_secret.get_secret_value(),
-        "SYNC_WEBHOOK_AUTH": settings.sync_webhook_auth.get_secret_value(),
-        "ITSM_SYNC_ENCRYPTION_KEY": settings.itsm_sync_encryption_key.get_secret_value(),
-        "ALLOWED_PRIVATE_HOSTS": settings.allowed_private_hosts,
-    }
-    code = "from itsm_sync.main import main; main()"
-    return subprocess.Popen([sys.executable, "-c", code], env=env)
-
-
-async def ready(base_url: str) -> None:
-    async with httpx.AsyncClient(base_url=base_url) as http:
-
-        async def answers() -> bool:
-            try:
-                return (await http.get("/readyz")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await eventually(answers, 60.0, what="itsm-sync ready")
-
-
 async def test_sigkill_mid_import_resumes_from_the_checkpoint(
     make_settings: Callable[..., Settings],
     database_factory: Callable[[str], str],
@@ -384,14 +351,13 @@ async def test_sigkill_mid_import_resumes_from_the_checkpoint(
     settings = make_settings(
         itsm_sync_database_url=url, allowed_private_hosts=host_of(snow.base_url)
     )
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
     gate = snow.state.core.gate
     probe = Service(settings)  # not started: its store reads the database, its settings sign
-    first = itsm_sync_process(settings, port)
+    # itsm-sync as its own process, so it can be SIGKILLed.
+    stack = Stack(env={**process_env(settings), "LOG_LEVEL": "WARNING"})
     try:
-        await ready(base_url)
-        async with httpx.AsyncClient(base_url=base_url) as http:
+        first = await asyncio.to_thread(stack.start, "itsm-sync")
+        async with httpx.AsyncClient(base_url=first.url) as http:
             flow = Flow(svc=probe, http=http, messages=messages, ids=ids)
             verified = await verification(flow, verify_body(ids, snow.base_url))
             assert verified["status"] == "success"
@@ -400,28 +366,24 @@ async def test_sigkill_mid_import_resumes_from_the_checkpoint(
             run_id = uuid.uuid4()
             await flow.post(sync_body(ids, run_id))
             assert await gate.wait_held()
-        first.send_signal(signal.SIGKILL)  # no shutdown code runs: only the checkpoint survives
-        await asyncio.to_thread(first.wait, 30)
+        # No shutdown code runs: only the checkpoint survives.
+        await asyncio.to_thread(stack.kill, "itsm-sync", signal.SIGKILL)
         gate.open()
         run = await probe.deps.store.get_run(run_id)
         assert run is not None
         assert run.status == "running"
         assert 0 < run.records_processed < INCIDENTS
         assert run.cursor is not None
-        second = itsm_sync_process(settings, port)  # resumes every active run at start-up
-        try:
-            got = of_run(run_id)(await messages(ended(run_id), 120.0))
-            assert got[-1]["status"] == "completed", got[-1]
-            assert got[-1]["records_processed"] == INCIDENTS
-            stored = await stored_tickets(probe, ids["connection_id"])
-            found = [sys_id for sys_id, _, _ in stored]
-            assert len(found) == len(set(found)) == INCIDENTS
-            assert set(found) == {incident["sys_id"] for incident in incidents(snow)}
-        finally:
-            second.terminate()
-            await asyncio.to_thread(second.wait, 30)
+        # The same command again: it resumes every active run at start-up.
+        await asyncio.to_thread(stack.restart, "itsm-sync")
+        got = of_run(run_id)(await messages(ended(run_id), 120.0))
+        assert got[-1]["status"] == "completed", got[-1]
+        assert got[-1]["records_processed"] == INCIDENTS
+        stored = await stored_tickets(probe, ids["connection_id"])
+        found = [sys_id for sys_id, _, _ in stored]
+        assert len(found) == len(set(found)) == INCIDENTS
+        assert set(found) == {incident["sys_id"] for incident in incidents(snow)}
     finally:
-        if first.poll() is None:
-            first.kill()
+        await asyncio.to_thread(stack.close)
         await probe.deps.http.aclose()
         await probe.engine.dispose()

@@ -1,9 +1,10 @@
 """itsm-sync under test: the service on its ASGI app, signed webhooks, the status messages.
 
-Used by services/itsm-sync/tests (the Jira and ServiceNow flows, the rules), so each of them
-drives the service, signs and reads the queue the same way; the emulator each flow needs stays
-with its tests. It lives here, not in the shipped package, so nothing under src/ imports test
-helpers.
+Used by services/itsm-sync/tests (the Jira and ServiceNow flows, the rules, Rita's mode), so each
+of them drives the service, signs and reads the queue the same way; the emulator each flow needs
+stays with its tests. A test that needs a process of its own (to SIGKILL it, to read its log)
+starts `itsm-sync` with `rita_testing.stack.Stack` over `process_env(settings)`. It lives here,
+not in the shipped package, so nothing under src/ imports test helpers.
 """
 
 from __future__ import annotations
@@ -116,3 +117,16 @@ async def serving(
             yield svc, http
     finally:
         await svc.stop()
+
+
+def process_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives an `itsm-sync` process these settings (a `Stack`'s `env`)."""
+    return {
+        "ITSM_SYNC_DATABASE_URL": settings.itsm_sync_database_url,
+        "RABBITMQ_URL": settings.rabbitmq_url,
+        "STATUS_QUEUE": settings.status_queue,
+        "SYNC_WEBHOOK_SECRET": settings.sync_webhook_secret.get_secret_value(),
+        "SYNC_WEBHOOK_AUTH": settings.sync_webhook_auth.get_secret_value(),
+        "ITSM_SYNC_ENCRYPTION_KEY": settings.itsm_sync_encryption_key.get_secret_value(),
+        "ALLOWED_PRIVATE_HOSTS": settings.allowed_private_hosts,
+    }
