@@ -3,10 +3,12 @@
 The API (`connections_api.main:main`, uvicorn, 1 worker) and the baseline (a bare FastAPI app
 returning the same JSON from memory, same uvicorn settings) each run in a subprocess on loopback.
 A light keep-alive HTTP/1.1 client in this process loads them: `GET /api/data-sources` (6 rows of
-a seeded tenant, JWT checked, read from PostgreSQL) and `POST .../verify` (settings stored, event
-published, signed webhook to an instant receiver in this process). The list is measured in
-alternating rounds (baseline, API, baseline, ...), so other work on the machine weighs on both
-alike. Scratch database and Redis prefix are created here and removed at the end.
+a seeded tenant, JWT checked; the page kept by the API between changes, see
+`connections_api/list_fast_path.py`) and `POST .../verify` (settings stored, event published,
+signed webhook to an instant receiver in this process). A second API process with
+`LIST_CACHE_SECONDS=0` reads PostgreSQL on every list request: `api_list_throughput_uncached`. The
+list is measured in rounds taking turns (baseline, API, uncached API, baseline, ...), so other work
+on the machine weighs on all alike. Scratch database and Redis prefix are created here and removed at the end.
 """
 
 from __future__ import annotations
@@ -110,17 +112,15 @@ async def _throughput(port: int, path: str, headers: dict[str, str]) -> tuple[in
     return counted, elapsed
 
 
-async def _alternating(
-    base_port: int, api_port: int, path: str, auth: dict[str, str]
-) -> tuple[float, float]:
-    """Requests per second of the baseline and of the API, over ROUNDS alternating rounds."""
-    totals = {"base": [0, 0.0], "api": [0, 0.0]}
+async def _alternating(sides: dict[str, tuple[int, dict[str, str]]], path: str) -> dict[str, float]:
+    """Requests per second of each side (port, headers), over ROUNDS rounds taking turns."""
+    totals = {side: [0, 0.0] for side in sides}
     for _ in range(ROUNDS):
-        for side, port, headers in (("base", base_port, {}), ("api", api_port, auth)):
+        for side, (port, headers) in sides.items():
             count, seconds = await _throughput(port, path, headers)
             totals[side][0] += count
             totals[side][1] += seconds
-    return totals["base"][0] / totals["base"][1], totals["api"][0] / totals["api"][1]
+    return {side: count / seconds for side, (count, seconds) in totals.items()}
 
 
 async def _latencies(
@@ -198,6 +198,7 @@ async def _with_database(name: str, body: Callable[[str], Awaitable[None]]) -> N
         await admin.close()
 
 
+API = "from connections_api.main import main; main()"
 # The bare endpoint returns the same document (parsed once, kept in memory); FastAPI serialises it.
 BASELINE = """
 import json, sys, uvicorn
@@ -218,26 +219,26 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_config=None, acces
 async def _bench(url: str) -> None:
     prefix = f"bench:api:{uuid.uuid4().hex[:8]}:"
     receiver, stop_receiver = await start_receiver()
-    api_port, base_port = free_port(), free_port()
-    api = _spawn(
-        "from connections_api.main import main; main()",
-        {
-            "DATABASE_URL": url,
-            "REDIS_URL": REDIS,
-            "HOST": "127.0.0.1",
-            "PORT": str(api_port),
-            "AUTH_JWT_SECRET": SECRET,
-            "AUTH_DEV_MODE": "false",
-            "SYNC_WEBHOOK_URL": receiver.url,
-            "SYNC_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "EVENTS_KEY_PREFIX": prefix,
-            "LOG_LEVEL": "WARNING",
-        },
-    )
+    api_port, base_port, uncached_port = free_port(), free_port(), free_port()
+    env = {
+        "DATABASE_URL": url,
+        "REDIS_URL": REDIS,
+        "HOST": "127.0.0.1",
+        "AUTH_JWT_SECRET": SECRET,
+        "AUTH_DEV_MODE": "false",
+        "SYNC_WEBHOOK_URL": receiver.url,
+        "SYNC_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "EVENTS_KEY_PREFIX": prefix,
+        "LOG_LEVEL": "WARNING",
+    }
+    api = _spawn(API, {**env, "PORT": str(api_port)})
+    # The same API reading the database on every list request (its kept pages switched off).
+    uncached = _spawn(API, {**env, "PORT": str(uncached_port), "LIST_CACHE_SECONDS": "0"})
     baseline: subprocess.Popen[bytes] | None = None
     body_file = Path(tempfile.gettempdir()) / f"bench-api-{uuid.uuid4().hex[:8]}.json"
     try:
         await _wait_http(api_port, "/healthz", api)
+        await _wait_http(uncached_port, "/healthz", uncached)
         tenant = uuid.uuid4()
         principal = Principal(sub="bench", email="b@example.com", tenant_id=tenant, role=Role.ADMIN)
         auth = {"Authorization": f"Bearer {issue_token(SECRET, principal, ttl_seconds=3600)}"}
@@ -261,7 +262,11 @@ async def _bench(url: str) -> None:
         )
         await _wait_http(base_port, "/healthz", baseline)
 
-        base_rps, api_rps = await _alternating(base_port, api_port, "/api/data-sources", auth)
+        rps = await _alternating(
+            {"base": (base_port, {}), "api": (api_port, auth), "uncached": (uncached_port, auth)},
+            "/api/data-sources",
+        )
+        base_rps, api_rps, uncached_rps = rps["base"], rps["api"], rps["uncached"]
         verify_body = json.dumps(
             {
                 # A public IP literal: the SSRF check runs without a DNS lookup (no resolver noise).
@@ -279,7 +284,8 @@ async def _bench(url: str) -> None:
         )
         assert len(receiver.requests) >= VERIFY_REQUESTS
         print(
-            f"list: api {api_rps:.0f} req/s vs bare FastAPI {base_rps:.0f} req/s "
+            f"list: api {api_rps:.0f} req/s (uncached {uncached_rps:.0f}) "
+            f"vs bare FastAPI {base_rps:.0f} req/s "
             f"({CONCURRENCY} connections, {ROUNDS} alternating rounds of {DURATION:.0f} s); "
             f"verify: {len(verify)} requests, "
             f"{VERIFY_CONCURRENCY} connections, p50 {sorted(verify)[len(verify) // 2]:.1f} ms"
@@ -288,9 +294,14 @@ async def _bench(url: str) -> None:
             f"RESULT api_list_throughput value={api_rps:.1f} baseline={base_rps:.1f} "
             f"ratio={api_rps / base_rps:.3f} unit=req/s"
         )
+        print(
+            f"RESULT api_list_throughput_uncached value={uncached_rps:.1f} "
+            f"baseline={base_rps:.1f} ratio={uncached_rps / base_rps:.3f} unit=req/s"
+        )
         print(f"RESULT api_verify_p99 value={_p99(verify):.2f} baseline=- ratio=- unit=ms")
     finally:
         _stop(api)
+        _stop(uncached)
         if baseline is not None:
             _stop(baseline)
         body_file.unlink(missing_ok=True)

@@ -32,3 +32,8 @@ def migrate(database_url: str, revision: str = "head") -> None:
 
 
 __all__ += ["migrate"]
+
+# connections-api: the notice every committed change of a tenant's connections sends.
+from store.change_notices import CONNECTIONS_CHANGED_CHANNEL, EVERY_TENANT, changed_tenant  # noqa: E402
+
+__all__ += ["CONNECTIONS_CHANGED_CHANNEL", "EVERY_TENANT", "changed_tenant"]

@@ -74,7 +74,7 @@ def build_state(settings: Settings, resolver: Resolver = system_resolver) -> App
         read_sessions=async_sessionmaker(
             engine.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession
         ),
-        lister=ConnectionLister(engine),
+        lister=ConnectionLister(engine, cache_seconds=settings.list_cache_seconds),
         redis=redis,
         http=http,
         publisher=EventPublisher(
@@ -97,6 +97,7 @@ async def lifespan(
     tasks = [
         asyncio.create_task(OutboxRelay(state).run_forever(), name="outbox-relay"),
         asyncio.create_task(reap_forever(state), name="reaper"),
+        asyncio.create_task(state.lister.listen_forever(), name="list-change-notices"),
     ]
     log.info("api_started", dev_mode=settings.auth_dev_mode)
     try:

@@ -52,6 +52,9 @@ class Settings(ServiceSettings, AuthSettings, PrivateHostsSettings):
     # Seconds before a pooled connection is replaced: below the idle timeouts of the proxies and
     # load balancers that may sit in front of PostgreSQL in production.
     db_pool_recycle: int = Field(default=1800, ge=1)
+    # The list's pages are kept in memory at most this long, forgotten at every committed change
+    # of the tenant's connections (connections_api.list_fast_path); 0 reads the database every time.
+    list_cache_seconds: float = Field(default=30, ge=0)
 
     @model_validator(mode="after")
     def _webhook_secret_configured(self) -> Self:

@@ -1,43 +1,66 @@
-"""The one fast path of the API: `GET /api/data-sources` reads on the engine's driver connection.
+"""The one fast path of the API: `GET /api/data-sources`, kept in memory between changes.
 
-Why it exists. The list is the console's hottest read (every console of a tenant refetches it
-after each event). `bench/api.py` runs on 2026-11-30 (one tenant, 6 rows, 16 connections; each
+Why it exists. The list is the console's hottest read: every console of a tenant refetches it
+after each event. `bench/api.py` runs on 2026-11-30 (one tenant, 6 rows, 16 connections; each
 ratio is against bare FastAPI in the same run; load average in brackets):
 
     previous hand-made asyncpg pool + PostgreSQL-built JSON + shared reads [~10]:  0.266 (461/1734)
     ORM session (`list_connections` + `connection_public`), FastAPI response [~10]: 0.023 (96/4264)
-    this module, rows decoded column by column, DB_POOL_SIZE 10 [~4.7]:           0.105 (681/6507)
-    this module as it is (one JSON text, pool of 20) [0.3, quiet machine]:        0.235 (2190/9333)
+    the engine's driver connection, rows decoded column by column [~4.7]:         0.105 (681/6507)
+    the engine's driver connection, one JSON text, pool of 20 [0.3, quiet]:        0.235 (2190/9333)
+    this module: the page kept until its tenant's rows change [see README]:        the figure now
 
-Measured with py-spy on the quiet machine: with a pool of 10 and 16 clients a third of the CPU
-went to opening and closing overflow connections (DB_POOL_SIZE is 20 now); decoding ~25 typed
-columns per row cost more than PostgreSQL handing over the page as one JSON text that pydantic
-validates (`TypeAdapter.validate_json`) and writes again. What remains is the driver round trip
-(~25 %), pydantic (~15 %) and FastAPI/uvicorn. The issue's target (ratio >= 0.4) is NOT reached:
-the first wave's 0.52 came from sharing identical in-flight reads, which issue 9 rules out.
+CPU per request (`/proc`, 10,000 requests, same run): bare FastAPI ~120 µs, the API with a
+database read per request ~425 µs, of which ~225 µs is the read itself (SQLAlchemy checkout and
+asyncpg round trip ~100 µs, the rest the event loop's extra wake-ups). No trimming of the read
+reaches the issue's 0.4 (~300 µs); not reading does. `bench/api.py` prints both figures
+(`api_list_throughput` with this cache, `api_list_throughput_uncached` with
+`LIST_CACHE_SECONDS=0`).
 
-What it still shares with every other route (one database path, one serializer): the
-connection comes from the same SQLAlchemy engine and pool (`engine.connect()`, returned to the
-pool; a connection the server dropped is replaced and the read runs once more), and the rows
-are validated and written by the contracts' pydantic models (`ConnectionPublic`,
-`ConnectionsPublic`), so the list's JSON is byte for byte what `GET /api/data-sources/{id}` and
-the SSE events carry for the same row. What it skips: SQLAlchemy's statement compilation,
-cursor and result layers (the statement below is fixed and stays prepared in asyncpg's
-statement cache), and FastAPI's second validation of the response.
+How the page stays right. Pages are kept per tenant and forgotten:
+- when this process commits a change of the tenant's connections (`Unit.commit` calls
+  `forget`), before it answers: a client reads its own writes;
+- when PostgreSQL notifies a committed change by any writer (another API replica, the status
+  consumer, rita-ops, psql): migration 0003's triggers NOTIFY `data_source_connections_changed`
+  with the tenant; `listen_forever` holds one connection of the engine LISTENing. A page may
+  trail another process's commit by that notice's delivery (well under a millisecond locally);
+- after `LIST_CACHE_SECONDS` whatever happens (a notice lost with a half-open connection);
+- all at once whenever the LISTEN connection is lost. While it is not listening, nothing is
+  kept: every read goes to the database, so an outage answers 503 exactly as without the cache.
+A read that started before a notice never stores its (older) page: `_changes` counts notices
+and a page is kept only if the count did not move while it was read.
+
+What it shares with every other route (one database path, one serializer): connections come
+from the same SQLAlchemy engine and pool, and the rows are validated and written by the
+contracts' pydantic models (`ConnectionPublic`, `ConnectionsPublic`), so the list's JSON is byte
+for byte what `GET /api/data-sources/{id}` and the SSE events carry for the same row. What it
+skips on a miss: SQLAlchemy's statement compilation, cursor and result layers (the statement is
+fixed and stays prepared in asyncpg's cache), and FastAPI's second validation of the response.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Final
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Final
 from uuid import UUID
 
 import asyncpg
 import structlog
+from cachetools import TTLCache
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    wait_exponential_jitter,
+)
 
 from contracts import ALLOWED_DATA_SOURCE_TYPES, ConnectionPublic, ConnectionsPublic, DataSourceType
+from store import CONNECTIONS_CHANGED_CHANNEL, changed_tenant
 
 # Only `ConnectionPublic`'s field names (each a column of the same name) are interpolated; the
 # tenant and the types are bind parameters. PostgreSQL hands the page over as one JSON text (one
@@ -48,25 +71,120 @@ LIST_SQL: Final = (
     f" FROM (SELECT {', '.join(ConnectionPublic.model_fields)} FROM data_source_connections"
     " WHERE tenant_id = $1 AND type = ANY($2::text[])) t"
 )
+# Tenants whose pages are kept (a page is a few KB; least recently used go first).
+MAX_CACHED_TENANTS: Final = 10_000
+# How often the LISTEN connection is checked with a statement: a connection cut without a FIN
+# (a network partition) is noticed within this time, not only when TCP gives up.
+LISTEN_CHECK_SECONDS: Final = 5.0
+# The LISTEN connection's name in pg_stat_activity (the pool's are `connections-api`).
+LISTENER_APPLICATION_NAME: Final = "connections-api-list-notices"
+# Back-off between attempts to LISTEN again after the connection was lost.
+RELISTEN_WAIT: Final = wait_exponential_jitter(multiplier=0.1, max=5.0, jitter=0.1)
+
+_ROWS: Final = TypeAdapter(list[ConnectionPublic])
+_Types = tuple[str, ...]
 log = structlog.get_logger()
 
 
-_ROWS: Final = TypeAdapter(list[ConnectionPublic])
-
-
 class ConnectionLister:
-    """Reads a tenant's connections page; one per process (the lifespan state holds it)."""
+    """Reads a tenant's connections page, kept between changes; one per process (lifespan)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        cache_seconds: float,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
         # The statement goes to the driver directly, outside any transaction (asyncpg runs it
         # in autocommit): no BEGIN/COMMIT round trips, and nothing to reset on return.
         self._engine = engine
+        self._cache_seconds = cache_seconds
+        self._pages: TTLCache[UUID, dict[_Types, bytes]] = TTLCache(
+            maxsize=MAX_CACHED_TENANTS, ttl=max(cache_seconds, 0.001), timer=timer
+        )
+        self._changes = 0  # notices and forgets seen; a read that saw it move keeps nothing
+        self._listening = False
+
+    @property
+    def caching(self) -> bool:
+        """Whether pages are kept now (cache on and the change notices are heard)."""
+        return self._listening and self._cache_seconds > 0
 
     async def page_json(
         self, tenant_id: UUID, types: Iterable[DataSourceType] = ALLOWED_DATA_SOURCE_TYPES
     ) -> bytes:
         """The `ConnectionsPublic` document of the tenant's connections of `types`."""
-        args = (tenant_id, [t.value for t in types])
+        key = tuple(t.value for t in types)
+        if self.caching and (kept := self._pages.get(tenant_id)) and (page := kept.get(key)):
+            return page
+        changes = self._changes
+        page = await self._read(tenant_id, key)
+        if self.caching and self._changes == changes:
+            self._pages.setdefault(tenant_id, {})[key] = page
+        return page
+
+    def keeps(self, tenant_id: UUID) -> bool:
+        """Whether a page of the tenant is kept now (for tests and debugging)."""
+        return tenant_id in self._pages
+
+    def forget(self, tenant_id: UUID | None) -> None:
+        """Drop the tenant's pages (None: every tenant's) and any read of them in flight."""
+        self._changes += 1
+        if tenant_id is None:
+            self._pages.clear()
+        else:
+            self._pages.pop(tenant_id, None)
+
+    async def listen_forever(self) -> None:
+        """Hear the change notices until cancelled, listening again after every loss."""
+        if self._cache_seconds <= 0:
+            return  # LIST_CACHE_SECONDS=0: every read goes to the database
+        retrying = AsyncRetrying(
+            wait=RELISTEN_WAIT,
+            # Whatever ended it (lost connection, database down, a bug), listen again later;
+            # meanwhile every read goes to the database. Cancellation is not an Exception.
+            retry=retry_if_exception_type(Exception),
+            before_sleep=_log_lost,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await self._listen()
+
+    async def _listen(self) -> None:
+        async with self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: asyncpg.Connection = raw.driver_connection
+            lost = asyncio.Event()
+            driver.add_termination_listener(lambda _conn: lost.set())
+            try:
+                # Named apart from the pool's connections, for operators and the fault tests.
+                await driver.execute(f"SET application_name = '{LISTENER_APPLICATION_NAME}'")
+                await driver.add_listener(CONNECTIONS_CHANGED_CHANNEL, self._on_notice)
+                # Changes made while nobody listened are unknown: start from nothing.
+                self.forget(None)
+                self._listening = True
+                log.info("list_cache_listening")
+                while True:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lost.wait(), LISTEN_CHECK_SECONDS)
+                    if lost.is_set():
+                        raise _ListenLost
+                    await asyncio.wait_for(driver.fetchval("SELECT 1"), LISTEN_CHECK_SECONDS)
+            except TimeoutError:
+                raise _ListenLost from None
+            finally:
+                self._listening = False
+                self.forget(None)
+                # A LISTENing connection never goes back to the pool.
+                with contextlib.suppress(Exception):
+                    await conn.invalidate()
+
+    def _on_notice(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self.forget(changed_tenant(payload))
+
+    async def _read(self, tenant_id: UUID, types: _Types) -> bytes:
+        args = (tenant_id, list(types))
         try:
             records = await self._fetch(args)
         except _Dropped:
@@ -84,7 +202,6 @@ class ConnectionLister:
             raw = await conn.get_raw_connection()
             driver: asyncpg.Connection = raw.driver_connection
             try:
-                # SQLAlchemy's asyncpg adapter has set the json/jsonb codecs on this connection.
                 records: str = await driver.fetchval(LIST_SQL, *args)
             except Exception as exc:
                 if not driver.is_closed():
@@ -94,5 +211,16 @@ class ConnectionLister:
         return records
 
 
+def _log_lost(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    log.warning(
+        "list_cache_not_listening", error_type=type(error).__name__, attempt=state.attempt_number
+    )
+
+
 class _Dropped(Exception):
     """The connection was closed under the statement."""
+
+
+class _ListenLost(Exception):
+    """The LISTEN connection was closed or stopped answering."""

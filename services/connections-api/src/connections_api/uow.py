@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from uuid import UUID
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,10 +24,12 @@ class Unit:
         self.session = session
         self._state = state
         self._events: list[OutgoingEvent] = []
+        self._tenants_changed: set[UUID] = set()
         self._outbox_written = False
 
     def connection_changed(self, row: DataSourceConnection) -> None:
         """Publish this connection's new state after the commit."""
+        self._tenants_changed.add(row.tenant_id)
         self._events.append(
             OutgoingEvent(row.tenant_id, EventName.DATA_SOURCE_UPDATE, connection_public(row))
         )
@@ -44,6 +47,11 @@ class Unit:
     async def commit(self) -> None:
         """Commit; then publish the collected events and wake the relay if needed."""
         await self.session.commit()
+        # Before answering: this process's next list read is the committed one (the database's
+        # change notice tells the other processes, a moment later).
+        for tenant_id in self._tenants_changed:
+            self._state.lister.forget(tenant_id)
+        self._tenants_changed.clear()
         events, self._events = self._events, []
         await self._state.publish(events)
         if self._outbox_written:
@@ -53,6 +61,7 @@ class Unit:
     async def rollback(self) -> None:
         """Drop the transaction and its events."""
         self._events.clear()
+        self._tenants_changed.clear()
         self._outbox_written = False
         await self.session.rollback()
 

@@ -1,0 +1,181 @@
+"""The list's kept pages (list_fast_path.py): forgotten at every change, never kept blind."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from connections_api.list_fast_path import LISTENER_APPLICATION_NAME, ConnectionLister
+from contracts import ConnectionsPublic, DataSourceType, Role
+from rita_testing import eventually
+from rita_testing.connections_api import Api
+
+ApiFactory = Callable[..., Awaitable[Api]]
+JIRA = [DataSourceType.JIRA_ITSM]
+
+
+async def _listening(api: Api) -> None:
+    await eventually(lambda: api.state.lister.caching, what="the API hears change notices")
+
+
+async def _jira(api: Api, tenant: uuid.UUID) -> dict[str, Any]:
+    response = await api.client.get("/api/data-sources", headers=api.headers(tenant, Role.MEMBER))
+    assert response.status_code == 200, response.text
+    return next(r for r in response.json()["data"] if r["type"] == "jira_itsm")
+
+
+async def test_a_change_behind_the_api_reaches_a_kept_page(api: Api, tenant: uuid.UUID) -> None:
+    # The status consumer, another replica or psql: PostgreSQL's notice makes the API forget.
+    rows = await api.seed(tenant)
+    await _listening(api)
+    before = await _jira(api, tenant)
+    assert api.state.lister.keeps(tenant)
+    await api.sql(
+        "UPDATE data_source_connections SET status = 'verifying', version = version + 1"
+        " WHERE id = $1",
+        uuid.UUID(rows["jira_itsm"]["id"]),
+    )
+    await eventually(lambda: not api.state.lister.keeps(tenant), what="the notice arrives")
+    after = await _jira(api, tenant)
+    assert (before["status"], after["status"]) == ("idle", "verifying")
+    assert after["version"] == before["version"] + 1
+
+
+async def test_the_api_reads_its_own_write_at_once(api: Api, tenant: uuid.UUID) -> None:
+    rows = await api.seed(tenant)
+    await _listening(api)
+    await _jira(api, tenant)
+    assert api.state.lister.keeps(tenant)
+    patched = await api.client.patch(
+        f"/api/data-sources/{rows['jira_itsm']['id']}",
+        json={"name": "Renamed"},
+        headers=api.headers(tenant),
+    )
+    assert patched.status_code == 200, patched.text
+    # No waiting: the commit itself made this process forget the page before it answered.
+    assert (await _jira(api, tenant))["name"] == "Renamed"
+
+
+async def test_pages_of_other_tenants_stay_kept(api: Api) -> None:
+    one, other = uuid.uuid4(), uuid.uuid4()
+    rows = await api.seed(one)
+    await api.seed(other)
+    await _listening(api)
+    await _jira(api, one)
+    await _jira(api, other)
+    await api.sql(
+        "UPDATE data_source_connections SET name = 'x' WHERE id = $1",
+        uuid.UUID(rows["jira_itsm"]["id"]),
+    )
+    await eventually(lambda: not api.state.lister.keeps(one), what="the notice arrives")
+    assert api.state.lister.keeps(other)
+
+
+async def test_truncate_forgets_every_tenant(api: Api, tenant: uuid.UUID) -> None:
+    await api.seed(tenant)
+    await _listening(api)
+    await _jira(api, tenant)
+    await api.sql("TRUNCATE data_source_connections CASCADE")
+    await eventually(lambda: not api.state.lister.keeps(tenant), what="the notice arrives")
+    listed = await api.client.get("/api/data-sources", headers=api.headers(tenant))
+    # Read fresh: the empty table (this process remembers it ensured the defaults once).
+    assert ConnectionsPublic.model_validate_json(listed.content).count == 0
+
+
+async def test_nothing_is_kept_while_the_listen_connection_is_lost(
+    api: Api, tenant: uuid.UUID
+) -> None:
+    rows = await api.seed(tenant)
+    await _listening(api)
+    await _jira(api, tenant)
+    killed = await api.sql(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND application_name = $1",
+        LISTENER_APPLICATION_NAME,
+    )
+    assert len(killed) == 1
+    # Every page is forgotten at once, and the API listens again on a new connection.
+    await eventually(lambda: not api.state.lister.keeps(tenant), what="pages forgotten")
+    await _listening(api)
+    await api.sql(
+        "UPDATE data_source_connections SET name = 'After' WHERE id = $1",
+        uuid.UUID(rows["jira_itsm"]["id"]),
+    )
+    await eventually(lambda: not api.state.lister.keeps(tenant), what="the notice arrives")
+    assert (await _jira(api, tenant))["name"] == "After"
+
+
+async def test_list_cache_seconds_zero_reads_the_database_every_time(
+    api_factory: ApiFactory, tenant: uuid.UUID
+) -> None:
+    api = await api_factory(list_cache_seconds=0)
+    rows = await api.seed(tenant)
+    await _jira(api, tenant)
+    assert not api.state.lister.caching
+    assert not api.state.lister.keeps(tenant)
+    await api.sql(
+        "UPDATE data_source_connections SET name = 'Direct' WHERE id = $1",
+        uuid.UUID(rows["jira_itsm"]["id"]),
+    )
+    assert (await _jira(api, tenant))["name"] == "Direct"
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _CountingLister(ConnectionLister):
+    """The cache's rules over an in-memory read (the database paths are tested above)."""
+
+    def __init__(self, clock: _Clock, during_read: Callable[[], None] = lambda: None) -> None:
+        engine = create_async_engine("postgresql+asyncpg://unused@127.0.0.1:1/unused")
+        super().__init__(engine, cache_seconds=30, timer=clock)
+        self._listening = True  # as if the change notices were heard
+        self.reads = 0
+        self.during_read = during_read
+
+    async def _read(self, tenant_id: uuid.UUID, types: tuple[str, ...]) -> bytes:
+        self.reads += 1
+        self.during_read()
+        return f"{tenant_id} {types} {self.reads}".encode()
+
+
+async def test_a_kept_page_expires_after_list_cache_seconds() -> None:
+    clock = _Clock()
+    lister = _CountingLister(clock)
+    tenant = uuid.uuid4()
+    first = await lister.page_json(tenant, JIRA)
+    clock.now = 29.9
+    assert await lister.page_json(tenant, JIRA) == first
+    clock.now = 30.0
+    assert await lister.page_json(tenant, JIRA) != first
+    assert lister.reads == 2
+
+
+async def test_a_read_overlapping_a_change_is_answered_but_not_kept() -> None:
+    tenant = uuid.uuid4()
+    lister = _CountingLister(_Clock())
+    lister.during_read = lambda: lister.forget(tenant)  # a notice lands while the read runs
+    await lister.page_json(tenant, JIRA)
+    assert not lister.keeps(tenant)
+    lister.during_read = lambda: None
+    await lister.page_json(tenant, JIRA)
+    assert lister.keeps(tenant)
+    assert lister.reads == 2
+
+
+async def test_pages_of_each_category_are_kept_apart() -> None:
+    tenant = uuid.uuid4()
+    lister = _CountingLister(_Clock())
+    itsm = await lister.page_json(tenant, JIRA)
+    everything = await lister.page_json(tenant)
+    assert itsm != everything
+    assert await lister.page_json(tenant, JIRA) == itsm
+    assert lister.reads == 2
