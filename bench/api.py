@@ -8,7 +8,8 @@ a seeded tenant, JWT checked; the page kept by the API between changes, see
 signed webhook to an instant receiver in this process). A second API process with
 `LIST_CACHE_SECONDS=0` reads PostgreSQL on every list request: `api_list_throughput_uncached`. The
 list is measured in rounds taking turns (baseline, API, uncached API, baseline, ...), so other work
-on the machine weighs on all alike. Scratch database and Redis prefix are created here and removed at the end.
+on the machine weighs on all alike. Scratch database and Redis prefix are created here and
+removed at the end.
 """
 
 from __future__ import annotations
