@@ -5,13 +5,12 @@ client of a tenant leaves."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
-import pytest
 from redis.asyncio.cluster import RedisCluster
 
 from contracts import EventName
-from events import EventPublisher, OutgoingEvent, connect_redis
+from events import EventPublisher, OutgoingEvent
 from rita_testing import eventually
 from rita_testing.redis_servers import RedisCluster as ClusterServers
 from rita_testing.sse import SseServer
@@ -22,30 +21,17 @@ StartGateway = Callable[..., Awaitable[SseServer[Gateway]]]
 UPDATE = EventName.DATA_SOURCE_UPDATE
 
 
-@pytest.fixture(scope="module")
-async def servers() -> AsyncIterator[ClusterServers]:
-    async with ClusterServers() as started:
-        yield started
-
-
-@pytest.fixture
-async def cluster(servers: ClusterServers) -> AsyncIterator[RedisCluster]:
-    client = connect_redis(servers.url, cluster=True)
-    assert isinstance(client, RedisCluster)
-    await client.initialize()
-    yield client
-    await client.aclose()
-
-
 async def test_sharded_fan_out_replay_resync_and_unsubscribe(
-    start_gateway: StartGateway, servers: ClusterServers, cluster: RedisCluster
+    start_gateway: StartGateway, redis_cluster: ClusterServers, redis_cluster_client: RedisCluster
 ) -> None:
-    gw = await start_gateway(REDIS_URL=servers.url, REDIS_CLUSTER=True)
+    gw = await start_gateway(REDIS_URL=redis_cluster.url, REDIS_CLUSTER=True)
     listener = gw.app.hub._listener
     assert isinstance(listener, ShardedListener)
-    publisher = EventPublisher(cluster, prefix=gw.app.settings.events_key_prefix, cluster=True)
+    publisher = EventPublisher(
+        redis_cluster_client, prefix=gw.app.settings.events_key_prefix, cluster=True
+    )
     tenants = [uuid.uuid4() for _ in range(4)]
-    owners = {cluster.get_node_from_key(publisher.key(t)) for t in tenants}
+    owners = {redis_cluster_client.get_node_from_key(publisher.key(t)) for t in tenants}
     assert len({n.name for n in owners if n is not None}) > 1  # more than one shard involved
     clients = {t: await gw.connect(t) for t in tenants[:3]}  # the fourth has no client here
 
@@ -68,7 +54,7 @@ async def test_sharded_fan_out_replay_resync_and_unsubscribe(
 
     # An id older than the window gets resync (the hash-tagged stream is read through the cluster).
     second = tenants[1]
-    await cluster.xtrim(publisher.key(second), maxlen=1, approximate=False)
+    await redis_cluster_client.xtrim(publisher.key(second), maxlen=1, approximate=False)
     behind = await gw.connect(second, headers={"Last-Event-ID": ids[1]})
     await eventually(lambda: len(behind.named("resync")) == 1)
     assert behind.ids() == []
@@ -85,17 +71,17 @@ async def test_sharded_fan_out_replay_resync_and_unsubscribe(
 
 
 async def test_a_shard_restart_is_resumed_from_the_stream(
-    start_gateway: StartGateway, servers: ClusterServers, cluster: RedisCluster
+    start_gateway: StartGateway, redis_cluster: ClusterServers, redis_cluster_client: RedisCluster
 ) -> None:
-    gw = await start_gateway(REDIS_URL=servers.url, REDIS_CLUSTER=True)
-    publisher = EventPublisher(cluster, prefix=gw.app.settings.events_key_prefix, cluster=True)
+    gw = await start_gateway(REDIS_URL=redis_cluster.url, REDIS_CLUSTER=True)
+    publisher = EventPublisher(
+        redis_cluster_client, prefix=gw.app.settings.events_key_prefix, cluster=True
+    )
     tenant = uuid.uuid4()
     client = await gw.connect(tenant)
     [before] = await publisher.publish_many([OutgoingEvent(tenant, UPDATE, {"n": 0})])
     await eventually(lambda: client.ids() == [before])
-    owner = cluster.get_node_from_key(publisher.key(tenant))
-    assert owner is not None
-    [node] = [n for n in servers.nodes if n.port == owner.port]
+    node = redis_cluster.node_for(redis_cluster_client, publisher.key(tenant))
 
     await node.stop()  # the tenant's shard goes away, and comes back without its data
     await eventually(lambda: not gw.app.hub.connected)

@@ -10,7 +10,7 @@ import ipaddress
 import os
 import socket
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,8 +18,11 @@ import aio_pika
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster as ClusterClient
 
 import store
+from events import connect_redis
+from rita_testing.redis_servers import RedisCluster
 from rita_testing.servers import (
     DEFAULT_DATABASE_URL,
     DEFAULT_RABBITMQ_URL,
@@ -176,6 +179,25 @@ def redis_prefix(redis_url: str, run_id: str) -> Iterator[str]:
 def session_redis_prefix(redis_url: str, run_id: str) -> Iterator[str]:
     """`redis_prefix` for session fixtures."""
     yield from _unique_prefix(redis_url, run_id)
+
+
+@pytest.fixture(scope="module")
+async def redis_cluster() -> AsyncIterator[RedisCluster]:
+    """A three-node Redis Cluster of this test module's own (`.url`, `.nodes` to stop one)."""
+    async with RedisCluster() as started:
+        yield started
+
+
+@pytest.fixture
+async def redis_cluster_client(redis_cluster: RedisCluster) -> AsyncIterator[ClusterClient]:
+    """A cluster client of `redis_cluster` (`events.connect_redis(cluster=True)`); a node the
+    test stopped fails its calls within a second instead of waiting on the connect."""
+    client = connect_redis(redis_cluster.url, cluster=True, socket_connect_timeout=1)
+    if not isinstance(client, ClusterClient):
+        raise TypeError(f"connect_redis(cluster=True) gave a {type(client).__name__}")
+    await client.initialize()
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture(scope="session")

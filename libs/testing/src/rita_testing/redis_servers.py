@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster as ClusterClient
 from redis.exceptions import RedisError
 
 from rita_testing.helpers import eventually, free_port
@@ -137,6 +138,14 @@ class RedisCluster:
     def url(self) -> str:
         """Any node's URL: a cluster client discovers the others."""
         return self.nodes[0].url
+
+    def node_for(self, client: ClusterClient, key: str) -> RedisServer:
+        """The node that owns `key`'s slot (as `client` sees the cluster), e.g. to stop it."""
+        owner = client.get_node_from_key(key)
+        if owner is None:
+            raise AssertionError(f"no node owns {key!r}")
+        [node] = [n for n in self.nodes if n.port == owner.port]
+        return node
 
     async def start(self) -> None:
         """Start the nodes, create the cluster, wait until every node reports `cluster_state:ok`."""
