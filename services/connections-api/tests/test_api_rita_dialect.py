@@ -14,19 +14,16 @@ import pytest
 from standardwebhooks import Webhook
 
 from connections_api.dialect import Dialect, translate
-from rita_testing.connections_api import WEBHOOK_AUTH, WEBHOOK_SECRET, Api, Receiver, eventually
+from rita_testing.connections_api import (
+    ENVELOPE_KEYS,
+    WEBHOOK_AUTH,
+    WEBHOOK_SECRET,
+    Api,
+    Receiver,
+    eventually,
+)
 
 TOKEN = "ATATT-rita-dialect-token-0042"
-COMMON = {
-    "source",
-    "action",
-    "tenant_id",
-    "user_id",
-    "user_email",
-    "connection_id",
-    "connection_type",
-    "timestamp",
-}
 
 
 def _sent(receiver: Receiver, connection_id: str, action: str) -> list[Any]:
@@ -43,13 +40,14 @@ async def test_rita_dialect_sends_ritas_key_names_signed(
     api: Api = await api_factory(sync_webhook_dialect="rita")
     rows = await api.seed(tenant)
     connection_id = rows["jira_itsm"]["id"]
-    verify = await api.client.post(
-        f"/api/data-sources/{connection_id}/verify",
-        json={
+    verify = await api.verify(
+        tenant,
+        connection_id,
+        {
             "settings": {"url": "https://acme.example.invalid", "email": "a@example.com"},
             "credentials": {"apiToken": TOKEN},
         },
-        headers=api.headers(tenant, sub="alice"),
+        sub="alice",
     )
     assert verify.status_code == 202, verify.text
     # Stored with our names: the dialect is only the wire.
@@ -58,7 +56,7 @@ async def test_rita_dialect_sends_ritas_key_names_signed(
         "email": "a@example.com",
     }
     [(body, request)] = _sent(receiver, connection_id, "verify_credentials")
-    assert set(body) == COMMON | {"settings", "credentials", "verification_id"}
+    assert set(body) == ENVELOPE_KEYS | {"settings", "credentials", "verification_id"}
     assert body["source"] == "rita-chat"
     assert (body["tenant_id"], body["user_id"], body["user_email"]) == (
         str(tenant),
@@ -105,7 +103,7 @@ async def test_rita_dialect_sends_ritas_key_names_signed(
 
     await eventually(cancelled)
     [(sync, sync_request)] = _sent(receiver, connection_id, "sync_tickets")
-    assert set(sync) == COMMON | {"settings", "ingestion_run_id"}
+    assert set(sync) == ENVELOPE_KEYS | {"settings", "ingestion_run_id"}
     assert sync["settings"] == {
         "url": "https://acme.example.invalid",
         "email": "a@example.com",
@@ -116,7 +114,7 @@ async def test_rita_dialect_sends_ritas_key_names_signed(
     assert sync_request.headers["authorization"] == WEBHOOK_AUTH
     Webhook(WEBHOOK_SECRET).verify(sync_request.body, sync_request.headers)
     [(stop, _)] = _sent(receiver, connection_id, "cancel_ingestion")
-    assert set(stop) == COMMON | {"settings", "ingestion_run_id"}
+    assert set(stop) == ENVELOPE_KEYS | {"settings", "ingestion_run_id"}
     assert stop["settings"] == {"url": "https://acme.example.invalid", "email": "a@example.com"}
     # The outbox keeps the standard payload: the dialect is applied as each webhook leaves.
     stored = await api.sql(
@@ -164,29 +162,13 @@ async def test_no_secret_in_logs_errors_or_tables_in_either_dialect(
         "credentials": {"apiToken": TOKEN},
     }
     answers = []
-    answers.append(
-        await api.client.post(
-            f"/api/data-sources/{connection_id}/verify", json=good, headers=api.headers(tenant)
-        )
-    )
+    answers.append(await api.verify(tenant, connection_id, good))
     receiver.fail_next, receiver.fail_status = 10, 500  # retried, then undeliverable (502)
-    answers.append(
-        await api.client.post(
-            f"/api/data-sources/{connection_id}/verify", json=good, headers=api.headers(tenant)
-        )
-    )
+    answers.append(await api.verify(tenant, connection_id, good))
     receiver.fail_next, receiver.fail_status = 1, 401  # refused at once (502)
-    answers.append(
-        await api.client.post(
-            f"/api/data-sources/{connection_id}/verify", json=good, headers=api.headers(tenant)
-        )
-    )
+    answers.append(await api.verify(tenant, connection_id, good))
     bad = {"settings": {**good["settings"], "apiToken": TOKEN}, "credentials": {"x": TOKEN}}
-    answers.append(
-        await api.client.post(
-            f"/api/data-sources/{connection_id}/verify", json=bad, headers=api.headers(tenant)
-        )
-    )
+    answers.append(await api.verify(tenant, connection_id, bad))
     assert [a.status_code for a in answers] == [202, 502, 502, 422]
     assert any(TOKEN.encode() in r.body for r in receiver.requests)  # it did leave, there
     assert not any(TOKEN in a.text for a in answers)

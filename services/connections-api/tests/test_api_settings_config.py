@@ -217,13 +217,13 @@ async def test_rita_input_names_are_accepted_on_verify(
     """Rita's console: `settings {url, email}`, `credentials {apiToken}` (email only once)."""
     rows = await api.seed(tenant)
     connection_id = rows["jira_itsm"]["id"]
-    response = await api.client.post(
-        f"/api/data-sources/{connection_id}/verify",
-        json={
+    response = await api.verify(
+        tenant,
+        connection_id,
+        {
             "settings": {"url": "https://acme.example.invalid/", "email": "a@example.com"},
             "credentials": {"apiToken": TOKEN},
         },
-        headers=api.headers(tenant),
     )
     assert response.status_code == 202, response.text
     assert response.json()["settings"] == {
@@ -265,13 +265,13 @@ async def test_servicenow_instance_url_is_stored_as_the_instance_base(
 ) -> None:
     rows = await api.seed(tenant)
     connection_id = rows["servicenow"]["id"]
-    response = await api.client.post(
-        f"/api/data-sources/{connection_id}/verify",
-        json={
+    response = await api.verify(
+        tenant,
+        connection_id,
+        {
             "settings": {"instance_url": given, "username": "svc"},
             "credentials": {"password": TOKEN},  # the user name comes from the settings
         },
-        headers=api.headers(tenant),
     )
     assert response.status_code == 202, response.text
     assert response.json()["settings"] == {
@@ -296,13 +296,13 @@ async def test_servicenow_instance_url_follows_the_url_policy(
     api: Api, tenant: uuid.UUID, url: str, code: str
 ) -> None:
     rows = await api.seed(tenant)
-    response = await api.client.post(
-        f"/api/data-sources/{rows['servicenow']['id']}/verify",
-        json={
+    response = await api.verify(
+        tenant,
+        rows["servicenow"]["id"],
+        {
             "settings": {"instance_url": url, "username": "svc"},
             "credentials": {"username": "svc", "password": TOKEN},
         },
-        headers=api.headers(tenant),
     )
     assert (response.status_code, response.json()["code"]) == (422, code)
     assert TOKEN not in response.text

@@ -15,7 +15,14 @@ from connections_api.reaper import reap_once
 from contracts import parse_webhook
 from events import decode_channel_message
 from rita_testing import asyncpg_dsn
-from rita_testing.connections_api import WEBHOOK_SECRET, Api, Receiver, eventually, free_port_url
+from rita_testing.connections_api import (
+    ENVELOPE_KEYS,
+    WEBHOOK_SECRET,
+    Api,
+    Receiver,
+    eventually,
+    free_port_url,
+)
 
 
 async def _ready(api: Api, tenant: uuid.UUID, kind: str = "jira_itsm") -> str:
@@ -57,18 +64,7 @@ async def test_sync_creates_a_run_and_delivers_the_webhook(
     [request] = receiver.for_connection(connection_id)
     Webhook(WEBHOOK_SECRET).verify(request.body, request.headers)
     payload = json.loads(request.body)
-    assert set(payload) == {
-        "source",
-        "action",
-        "tenant_id",
-        "user_id",
-        "user_email",
-        "connection_id",
-        "connection_type",
-        "settings",
-        "ingestion_run_id",
-        "timestamp",
-    }
+    assert set(payload) == ENVELOPE_KEYS | {"settings", "ingestion_run_id"}
     assert payload["action"] == "sync_tickets"
     assert payload["ingestion_run_id"] == run["id"]
     assert payload["settings"] == {

@@ -10,7 +10,14 @@ import pytest
 from standardwebhooks import Webhook
 
 from contracts import Role, parse_webhook
-from rita_testing.connections_api import WEBHOOK_AUTH, WEBHOOK_SECRET, Api, Receiver, free_port_url
+from rita_testing.connections_api import (
+    ENVELOPE_KEYS,
+    WEBHOOK_AUTH,
+    WEBHOOK_SECRET,
+    Api,
+    Receiver,
+    free_port_url,
+)
 
 TOKEN = "ATATT3xFfGF0-super-secret-api-token-4242"
 JIRA = {"base_url": "https://acme.example.invalid/", "email": "admin@example.com"}
@@ -19,11 +26,7 @@ CREDS = {"email": "admin@example.com", "api_token": TOKEN}
 
 async def _verify(api: Api, tenant: uuid.UUID, connection_id: str, **body: Any) -> Any:
     payload = {"settings": JIRA, "credentials": CREDS, **body}
-    return await api.client.post(
-        f"/api/data-sources/{connection_id}/verify",
-        json=payload,
-        headers=api.headers(tenant, sub="alice"),
-    )
+    return await api.verify(tenant, connection_id, payload, sub="alice")
 
 
 async def test_verify_sends_the_contract_webhook_signed(
@@ -39,19 +42,7 @@ async def test_verify_sends_the_contract_webhook_signed(
     assert body["updated_by"] == "alice"
     [request] = receiver.for_connection(connection_id)
     payload = json.loads(request.body)
-    assert set(payload) == {
-        "source",
-        "action",
-        "tenant_id",
-        "user_id",
-        "user_email",
-        "connection_id",
-        "connection_type",
-        "credentials",
-        "settings",
-        "timestamp",
-        "verification_id",
-    }
+    assert set(payload) == ENVELOPE_KEYS | {"credentials", "settings", "verification_id"}
     [stored] = await api.sql(
         "SELECT verification_id, verification_started_at FROM data_source_connections"
         " WHERE id = $1",
@@ -290,10 +281,8 @@ async def test_api_token_is_absent_from_tables_logs_outbox_and_events(
 
 async def test_member_gets_403_before_any_validation(api: Api, tenant: uuid.UUID) -> None:
     rows = await api.seed(tenant)
-    response = await api.client.post(
-        f"/api/data-sources/{rows['jira_itsm']['id']}/verify",
-        json={"settings": JIRA, "credentials": CREDS},
-        headers=api.headers(tenant, Role.MEMBER),
+    response = await api.verify(
+        tenant, rows["jira_itsm"]["id"], {"settings": JIRA, "credentials": CREDS}, Role.MEMBER
     )
     assert response.status_code == 403
 

@@ -35,6 +35,7 @@ from rita_testing.helpers import eventually, free_port
 from rita_testing.servers import asyncpg_dsn
 
 __all__ = [
+    "ENVELOPE_KEYS",
     "JWT_SECRET",
     "WEBHOOK_AUTH",
     "WEBHOOK_SECRET",
@@ -50,6 +51,20 @@ __all__ = [
 JWT_SECRET = secrets.token_urlsafe(32)
 WEBHOOK_SECRET = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 WEBHOOK_AUTH = f"Bearer {secrets.token_urlsafe(16)}"
+# The keys every sync webhook body carries, in either dialect; each action adds its own.
+# Written out here (not read from the contract) so that a test notices when they change.
+ENVELOPE_KEYS = frozenset(
+    {
+        "source",
+        "action",
+        "tenant_id",
+        "user_id",
+        "user_email",
+        "connection_id",
+        "connection_type",
+        "timestamp",
+    }
+)
 
 
 @dataclass
@@ -115,6 +130,21 @@ class Api:
         """An `Authorization` header for a caller of `tenant` with `role`."""
         principal = Principal(sub=sub, email=f"{sub}@example.com", tenant_id=tenant, role=role)
         return {"Authorization": f"Bearer {issue_token(JWT_SECRET, principal, ttl_seconds=600)}"}
+
+    async def verify(
+        self,
+        tenant: uuid.UUID,
+        connection_id: str,
+        body: dict[str, Any],
+        role: Role = Role.ADMIN,
+        sub: str = "user-1",
+    ) -> httpx.Response:
+        """`POST /api/data-sources/{id}/verify` with `body` as `sub` of `tenant`, any answer."""
+        return await self.client.post(
+            f"/api/data-sources/{connection_id}/verify",
+            json=body,
+            headers=self.headers(tenant, role, sub),
+        )
 
     async def seed(self, tenant: uuid.UUID) -> dict[str, dict[str, Any]]:
         """Seed the tenant; its connections by type."""
