@@ -27,10 +27,10 @@ from emulator.server import serve_in_process
 from fake_jira.testing import RunningFakeJira, running_fake_jira_server
 from itsm_sync.config import Settings
 from itsm_sync.connectors.jira import JiraConnector
-from itsm_sync.db.models import SeenWebhook, SyncRun
+from itsm_sync.db.models import SeenWebhook
 from itsm_sync.runstate import RunStatus
 from rita_testing import eventually
-from rita_testing.itsm_sync import Collector, ItsmSync, ended, of_run, serving
+from rita_testing.itsm_sync import Collector, ItsmSync, ended, jira_run, of_run, serving
 
 EMAIL = "agent@example.com"
 TOKEN = "ATATT-itsm-sync-rules-token-41d0"
@@ -234,18 +234,14 @@ async def test_an_expired_page_token_at_resume_reads_the_run_again_from_the_star
         # A run a previous process left mid-way, its checkpoint a token Jira no longer accepts.
         run_id = uuid.uuid4()
         run = await s.svc.deps.store.claim_run(
-            SyncRun(
-                ingestion_run_id=run_id,
-                tenant_id=uuid.UUID(ids["tenant_id"]),
-                connection_id=uuid.UUID(ids["connection_id"]),
-                connection_type="jira_itsm",
+            jira_run(
+                ids,
+                run_id,
                 status=RunStatus.RUNNING.value,
                 time_range_days=365,
                 query=query,
                 cursor="eyJleHBpcmVkIjogdHJ1ZX0",
                 pages_done=2,
-                records_processed=0,
-                records_failed=0,
             )
         )
         before = s.jira.stats()

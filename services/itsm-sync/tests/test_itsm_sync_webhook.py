@@ -23,6 +23,7 @@ from itsm_sync.config import Settings
 from itsm_sync.db.models import SeenWebhook, SyncRun
 from itsm_sync.runstate import RunStatus
 from itsm_sync.service import Service
+from rita_testing.itsm_sync import jira_run
 
 
 def unsupported_verify(ids: dict[str, str]) -> bytes:
@@ -234,17 +235,7 @@ async def test_cancel_interleaved_with_the_sync_claim_still_cancels(
         moved = await real_move(target_id, target, **f)
         if target is RunStatus.CANCELLED and not moved and await store.get_run(run_id) is None:
             await store.claim_run(
-                SyncRun(
-                    ingestion_run_id=run_id,
-                    tenant_id=uuid.UUID(ids["tenant_id"]),
-                    connection_id=uuid.UUID(ids["connection_id"]),
-                    connection_type="jira_itsm",
-                    status=RunStatus.PENDING.value,
-                    time_range_days=30,
-                    pages_done=0,
-                    records_processed=0,
-                    records_failed=0,
-                )
+                jira_run(ids, run_id, status=RunStatus.PENDING.value, time_range_days=30)
             )
         return moved
 

@@ -19,6 +19,7 @@ import httpx
 
 from itsm_sync.app import create_app
 from itsm_sync.config import Settings
+from itsm_sync.db.models import SyncRun
 from itsm_sync.service import Service
 from rita_testing.webhooks import signed_headers
 
@@ -40,6 +41,21 @@ def ended(*run_ids: uuid.UUID) -> Callable[[Messages], bool]:
         any(m["status"] in ("completed", "failed") for m in of_run(run_id)(got))
         for run_id in run_ids
     )
+
+
+def jira_run(ids: dict[str, str], run_id: uuid.UUID, **fields: Any) -> SyncRun:
+    """A Jira run row of the test's tenant and connection (`ids`), no page read yet, for a test
+    that puts a run where a previous webhook or process would have left it; `fields` override."""
+    given: dict[str, Any] = {
+        "ingestion_run_id": run_id,
+        "tenant_id": uuid.UUID(ids["tenant_id"]),
+        "connection_id": uuid.UUID(ids["connection_id"]),
+        "connection_type": "jira_itsm",
+        "pages_done": 0,
+        "records_processed": 0,
+        "records_failed": 0,
+    }
+    return SyncRun(**(given | fields))
 
 
 @dataclass
