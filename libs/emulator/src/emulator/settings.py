@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
@@ -15,8 +16,8 @@ from emulator.accounts import Account, parse_accounts
 
 
 class EmulatorSettings(BaseSettings):
-    """Accounts, seed, limits, faults, TLS. Subclasses set `env_prefix`, `host`, `port`,
-    the default `accounts` and `ACCOUNT_FLAGS`."""
+    """Accounts, the data set's seed, span and anchor, limits, faults, TLS. Subclasses set
+    `env_prefix`, `host`, `port`, the default `accounts`, `ACCOUNT_FLAGS` and their counts."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
     ACCOUNT_FLAGS: ClassVar[tuple[str, ...]] = ()
@@ -27,7 +28,12 @@ class EmulatorSettings(BaseSettings):
     log_format: str = Field(default="json", validation_alias=AliasChoices("LOG_FORMAT"))
     # `login:secret[:flag...]`, comma separated.
     accounts: str = ""
+    # The data set: the same seed, counts, span and anchor give byte-identical records.
     seed: int = 42
+    # Records are last updated within this many days before the anchor.
+    days: float = Field(default=365.0, gt=0)
+    # The "now" the data set is anchored at (ISO 8601); default: the moment the app is built.
+    now: datetime | None = None
     # Burst limit per account: token bucket of `burst` tokens refilled at `rate_limit`/s (0 = off).
     rate_limit: float = Field(default=0.0, ge=0)
     burst: int | None = Field(default=None, ge=1)
@@ -101,6 +107,8 @@ COMMON_FLAGS: tuple[Flag, ...] = (
     Flag("port", int, "port to listen on"),
     Flag("accounts", str, "login:secret[:flag],... accounts"),
     Flag("seed", int, "data set and fault seed"),
+    Flag("days", float, "records are updated within this many days"),
+    Flag("now", str, "ISO time the data set is anchored at (default: start time)"),
     Flag("rate-limit", float, "burst limit per account, requests/s; 0 = off"),
     Flag("burst", int, "token bucket size (default: one second's worth)"),
     Flag("latency-ms", float, "added latency per request"),

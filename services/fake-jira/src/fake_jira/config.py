@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
 from pydantic import AliasChoices, Field
@@ -30,12 +29,9 @@ class FakeJiraConfig(EmulatorSettings):
     port: int = Field(default=8004, validation_alias=AliasChoices("PORT", "FAKE_JIRA_PORT"))
     # Accounts in `email:token[:nobrowse]` form, comma separated.
     accounts: str = DEV_ACCOUNTS
-    # Data set: the same seed, issue count, span and anchor give byte-identical issues.
+    # Data set sizes (seed, span and anchor are every emulator's: EmulatorSettings).
     issues: int = Field(default=2000, ge=0, le=1_000_000)
     projects: int = Field(default=4, ge=1, le=8)
-    days: float = Field(default=365.0, gt=0)
-    # The "now" the data set is anchored at (ISO 8601); default: the moment the app is built.
-    now: datetime | None = None
     # Largest page the searches serve when more than id/key is requested (Jira caps it too).
     max_results_cap: int = Field(default=100, ge=1, le=5000)
 
@@ -43,7 +39,5 @@ class FakeJiraConfig(EmulatorSettings):
 JIRA_FLAGS: tuple[Flag, ...] = (
     Flag("issues", int, "number of issues"),
     Flag("projects", int, "number of projects, 1-8"),
-    Flag("days", float, "issues are updated within this many days"),
-    Flag("now", str, "ISO time the data set is anchored at (default: start time)"),
     Flag("max-results-cap", int, "largest search page"),
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 
 from pydantic import AliasChoices, Field
@@ -37,12 +36,9 @@ class FakeServiceNowSettings(EmulatorSettings):
     port: int = Field(default=8005, validation_alias=AliasChoices("PORT", "FAKE_SERVICENOW_PORT"))
     # Accounts in `user:password[:noincidents]` form, comma separated.
     accounts: str = DEV_ACCOUNTS
-    # Data set: the same seed, counts, span and anchor give byte-identical records.
+    # Data set sizes (seed, span and anchor are every emulator's: EmulatorSettings).
     incidents: int = Field(default=2000, ge=0, le=1_000_000)
     groups: int = Field(default=6, ge=1, le=12)
-    days: float = Field(default=365.0, gt=0)
-    # The "now" the data set is anchored at (ISO 8601); default: the moment the app is built.
-    now: datetime | None = None
     # Largest page the Table API serves (ServiceNow's default sysparm_limit is 10,000).
     max_limit: int = Field(default=10_000, ge=1, le=100_000)
     # Incidents updated (sys_updated_on bumped to now) after each incident page is served.
@@ -52,8 +48,6 @@ class FakeServiceNowSettings(EmulatorSettings):
 SERVICENOW_FLAGS: tuple[Flag, ...] = (
     Flag("incidents", int, "number of incidents"),
     Flag("groups", int, "number of assignment groups, 1-12"),
-    Flag("days", float, "incidents are updated within this many days"),
-    Flag("now", str, "ISO time the data set is anchored at (default: start time)"),
     Flag("max-limit", int, "largest sysparm_limit served"),
     Flag("churn-per-page", int, "incidents updated after each incident page"),
 )
