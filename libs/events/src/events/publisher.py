@@ -80,11 +80,17 @@ class OutgoingEvent:
     data: BaseModel | Mapping[str, Any]
     traceparent: str | None = None
 
-    def data_json(self) -> str:
-        """The row's JSON: the pydantic model's own serialisation, compact."""
+    def data_json(self) -> bytes:
+        """The row's JSON (UTF-8): the pydantic model's own serialisation, compact.
+
+        A model goes through its own serializer (`__pydantic_serializer__`), whose bytes
+        `model_dump_json` would only decode to a `str` that Redis's client encodes back.
+        """
         if isinstance(self.data, BaseModel):
-            return self.data.model_dump_json()
-        return json.dumps(self.data, separators=(",", ":"), ensure_ascii=False, default=str)
+            return type(self.data).__pydantic_serializer__.to_json(self.data)
+        return json.dumps(
+            self.data, separators=(",", ":"), ensure_ascii=False, default=str
+        ).encode()
 
 
 class EventPublisher:
@@ -118,7 +124,7 @@ class EventPublisher:
     async def _call(
         self, keys: list[str], items: Sequence[OutgoingEvent], now_ms: int, trace: str
     ) -> list[str]:
-        args: list[str | int] = [self._publish_command, self._maxlen, now_ms]
+        args: list[str | int | bytes] = [self._publish_command, self._maxlen, now_ms]
         for item in items:
             args += (item.event.value, item.traceparent or trace, item.data_json())
         return [text(r) for r in await self._script(keys=keys, args=args)]
