@@ -12,7 +12,7 @@ publishes `BatchResult.connections` / `.runs` (the contracts' public models) as 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -77,9 +77,18 @@ class BatchResult:
 
 # The changed rows become the contracts' models in one validation per kind, from plain dicts:
 # pydantic reads a dict natively, but a SQLAlchemy `RowMapping` through the generic `Mapping`
-# protocol, key by key (that took about half of this module's CPU in `bench/consumer.py`).
+# protocol, key by key (that took about half of this module's CPU in `bench/consumer.py`). Every
+# statement returns the model's fields first, in the model's order (`status_sql.public_columns`),
+# so zipping a row with the field names pairs exactly those (a run's extra columns are left out).
 _CONNECTIONS: TypeAdapter[list[ConnectionPublic]] = TypeAdapter(list[ConnectionPublic])
 _RUNS: TypeAdapter[list[IngestionRunPublic]] = TypeAdapter(list[IngestionRunPublic])
+_CONNECTION_FIELDS = tuple(ConnectionPublic.model_fields)
+_RUN_FIELDS = tuple(IngestionRunPublic.model_fields)
+
+
+def _public(fields: tuple[str, ...], rows: Iterable[sa.Row[Any]]) -> list[dict[str, Any]]:
+    return [dict(zip(fields, row, strict=False)) for row in rows]
+
 
 # Changed rows by (id, tenant) → public columns; a later statement's row replaces an earlier one's.
 Changed = dict[Key, sa.Row[Any]]
@@ -283,9 +292,9 @@ async def apply_status_batch(
         await _add_republished(conn, messages, again, changed_runs, changed_conns)
     return BatchResult(
         connections=_CONNECTIONS.validate_python(
-            [dict(r._mapping) for r in changed_conns.values()]
+            _public(_CONNECTION_FIELDS, changed_conns.values())
         ),
-        runs=_RUNS.validate_python([dict(r._mapping) for r in changed_runs.values()]),
+        runs=_RUNS.validate_python(_public(_RUN_FIELDS, changed_runs.values())),
         duplicates=duplicates,
         mismatches=mismatches,
         stale_verifications=stale,

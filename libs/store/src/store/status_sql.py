@@ -25,8 +25,9 @@ from contracts import (
 
 
 def public_columns(alias: str, model: type[BaseModel]) -> str:
-    """`alias."field", …` for the model's fields: the table's column names are the field names
-    (`ingestion_runs.metadata` included)."""
+    """`alias."field", …` for the model's fields, in the model's order: the table's column names
+    are the field names (`ingestion_runs.metadata` included). Statements return these first, so
+    `status_apply` pairs a row's leading values with the field names."""
     return ", ".join(f'{alias}."{name}"' for name in model.model_fields)
 
 
