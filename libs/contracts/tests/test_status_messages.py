@@ -290,3 +290,27 @@ def test_lone_surrogate_is_refused_and_a_pair_accepted(raw_type: type) -> None:
     message = parse_status_message(body("\\ud83d\\ude00"))
     assert isinstance(message, SyncMessage)
     assert message.error_message == "\U0001f600"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "ticket_ingestion", "tenant_id": TENANT, "ingestion_run_id": RUN,
+         "status": "running", "records_processed": 10.0, "timestamp": "2026-01-01T00:00:01"},
+        {"ingestion_run_id": RUN, "tenant_id": TENANT, "status": "failed",
+         "error": "x" * (ERROR_TEXT_MAX_LENGTH + 1), "error_detail": {"n": 10**30, "f": 0.1}},
+        {"message_type": "verification", "tenant_id": TENANT, "connection_id": CONNECTION,
+         "status": "success", "options": [{"key": "OPS"}], "error": None},
+        {"type": "verification", "message_type": "sync", "tenant_id": TENANT,
+         "connection_id": CONNECTION, "status": "failed", "timestamp": 1767225600},
+        {"type": "sync", "tenant_id": TENANT, "connection_id": CONNECTION,
+         "status": "sync_completed", "documents_processed": 3, "extra": {"a": [1, 2]}},
+    ],
+)  # fmt: skip
+def test_a_body_parses_as_its_decoded_object_does(body: dict[str, Any]) -> None:
+    # Bytes in the contract's shape take pydantic's JSON validation, the rest the general path:
+    # either way the message is the one its decoded object gives.
+    raw = json.dumps(body)
+    expected = parse_status_message(body)
+    assert parse_status_message(raw) == expected
+    assert parse_status_message(raw.encode()) == expected
