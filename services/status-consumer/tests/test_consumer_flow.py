@@ -8,7 +8,7 @@ import contextlib
 import json
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -37,6 +37,7 @@ from contracts import (
 )
 from events import decode_stream_entry
 from rita_auth import issue_token
+from rita_testing import eventually
 from rita_testing.rows import insert_connection, insert_run
 from status_consumer.app import create_app
 from status_consumer.config import Settings
@@ -84,17 +85,8 @@ class Harness:
                 got.append(m)
             return len(got) >= expected
 
-        await until(check, within)
+        await eventually(check, within)
         return got
-
-
-async def until(check: Callable[[], Awaitable[bool]], within: float = 15) -> None:
-    """Poll `check` until it is true or fail after `within` seconds."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -172,10 +164,10 @@ async def test_verification_success_updates_row_and_emits_event(harness: Harness
     async def done() -> bool:
         return bool((await harness.row("data_source_connections", cid))["status"] == "idle")
 
-    await until(done)
+    await eventually(done)
     got = await harness.row("data_source_connections", cid)
     assert (got["enabled"], got["latest_options"]) == (True, options)
-    await until(lambda: _has_events(harness, tenant, 1))
+    await eventually(lambda: _has_events(harness, tenant, 1))
     [(name, data)] = await harness.events(tenant)
     assert name == EventName.DATA_SOURCE_UPDATE
     assert (data["id"], data["enabled"], data["status"]) == (str(cid), True, "idle")
@@ -201,7 +193,7 @@ async def test_result_of_an_older_verification_is_ignored_logged_and_counted(
             now = REGISTRY.get_sample_value("status_consumer_messages_total", stale) or 0.0
             return now == before + 1
 
-        await until(counted)
+        await eventually(counted)
     got = await harness.row("data_source_connections", cid)
     assert (got["status"], got["verification_id"], got["version"]) == ("verifying", current, 1)
     [ignored] = [e for e in logs if e["event"] == "verification_result_ignored"]
@@ -212,7 +204,7 @@ async def test_result_of_an_older_verification_is_ignored_logged_and_counted(
     async def applied() -> bool:
         return bool((await harness.row("data_source_connections", cid))["status"] == "idle")
 
-    await until(applied)
+    await eventually(applied)
     got = await harness.row("data_source_connections", cid)
     assert (got["enabled"], got["verification_id"], got["version"]) == (True, None, 2)
 
@@ -224,7 +216,7 @@ async def test_ready_only_while_the_subscriber_consumes(harness: Harness) -> Non
         async def ready() -> bool:
             return (await client.get("/readyz")).status_code == 200
 
-        await until(ready)  # the subscriber starts once the lifespan has opened its clients
+        await eventually(ready)  # the subscriber starts once the lifespan has opened its clients
         body = (await client.get("/readyz")).json()
         assert body == {"ready": True, "consumer": True, "database": True, "broker": True}
         assert harness.app.broker is not None
@@ -251,7 +243,7 @@ async def test_ticket_run_progress_and_end_with_events(harness: Harness) -> None
     async def done() -> bool:
         return bool((await harness.row("data_source_connections", cid))["status"] == "idle")
 
-    await until(done)
+    await eventually(done)
     run = await harness.row("ingestion_runs", rid)
     assert (run["status"], run["records_processed"], run["total_estimated"]) == (
         "completed",
@@ -260,7 +252,7 @@ async def test_ticket_run_progress_and_end_with_events(harness: Harness) -> None
     )
     conn = await harness.row("data_source_connections", cid)
     assert (conn["last_sync_status"], conn["last_sync_at"]) == ("completed", run["completed_at"])
-    await until(lambda: _has_events(harness, tenant, 2))
+    await eventually(lambda: _has_events(harness, tenant, 2))
     events = await harness.events(tenant)
     runs = [d for n, d in events if n == EventName.INGESTION_RUN_UPDATE]
     conns = [d for n, d in events if n == EventName.DATA_SOURCE_UPDATE]
@@ -287,13 +279,13 @@ async def test_other_tenant_changes_nothing_and_is_logged_and_counted(harness: H
             # Counted and logged in one step after the commit (no await in between).
             return REGISTRY.get_sample_value(mismatches) == before + 1
 
-        await until(marker)
-        await until(counted)
+        await eventually(marker)
+        await eventually(counted)
     run = await harness.row("ingestion_runs", rid)
     assert (run["status"], run["completed_at"]) == ("running", None)
     assert (await harness.row("data_source_connections", cid))["status"] == "syncing"
     # The owner's stream holds the marker's event and nothing the intruder caused.
-    await until(lambda: _has_events(harness, tenant, 1))
+    await eventually(lambda: _has_events(harness, tenant, 1))
     events = await harness.events(tenant)
     assert [(n, d["status"], d["records_processed"]) for n, d in events] == [
         (EventName.INGESTION_RUN_UPDATE, "running", 1)
@@ -321,7 +313,7 @@ async def test_late_completed_after_cancelled_changes_nothing(harness: Harness) 
     async def marker() -> bool:
         return bool((await harness.row("ingestion_runs", other))["records_processed"] == 3)
 
-    await until(marker)
+    await eventually(marker)
     assert await harness.row("ingestion_runs", rid) == before_run
     assert (await harness.row("data_source_connections", cid))["version"] == before_conn["version"]
 
@@ -358,7 +350,7 @@ async def test_garbage_goes_to_dead_letter_queue_with_reason(
     async def applied() -> bool:
         return bool((await harness.row("data_source_connections", cid))["status"] == "idle")
 
-    await until(applied)
+    await eventually(applied)
 
 
 @contextlib.asynccontextmanager
@@ -445,7 +437,7 @@ async def test_message_for_the_wrong_kind_of_connection_is_dead_lettered(
     async def marker() -> bool:
         return bool((await harness.row("ingestion_runs", rid))["records_processed"] == 5)
 
-    await until(marker)
+    await eventually(marker)
     assert await harness.row("data_source_connections", cid) == before
     names = [n for n, _ in await harness.events(tenant)]
     assert names == [EventName.INGESTION_RUN_UPDATE]
@@ -479,7 +471,7 @@ async def test_shuffled_duplicated_stream_ends_in_order_state(harness: Harness) 
             )
             return bool(n.scalar_one() == len(expected))
 
-    await until(all_done, 30)
+    await eventually(all_done, 30)
     for cid, _tenant, rid in runs:
         run = await harness.row("ingestion_runs", rid)
         conn = await harness.row("data_source_connections", cid)
@@ -565,7 +557,7 @@ async def test_rest_body_and_event_of_a_row_are_byte_identical(
         runs = [d for n, d in events if n == EventName.INGESTION_RUN_UPDATE]
         return bool(runs and conns and conns[-1]["last_sync_status"] == "failed")
 
-    await until(both_applied)
+    await eventually(both_applied)
     events = await raw_event_data(harness, tenant)
     [run_data] = [d for n, d in events if n == EventName.INGESTION_RUN_UPDATE]
     conn_data = [d for n, d in events if n == EventName.DATA_SOURCE_UPDATE][-1]
