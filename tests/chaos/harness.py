@@ -1,4 +1,5 @@
-"""What the chaos tests drive the system with: an API client, SSE listeners, the whole system.
+"""What the chaos tests drive the system with: an API client, SSE listeners (and the stream ids
+they must read), a connection marked verified, the whole system.
 
 The status workload (seeded rows, messages, exact end state) is `rita_testing.workload`.
 
@@ -14,8 +15,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 import httpx
+import redis.asyncio as aioredis
 
+from contracts import tenant_events_key
+from rita_testing import asyncpg_dsn
 from rita_testing.stack import Proc, Stack
 
 
@@ -166,6 +171,44 @@ def start_whole_system(
     gateway = stack.start("sse-gateway")
     api = stack.start("connections-api", env={**allowed, "SYNC_WEBHOOK_URL": f"{sync.url}/webhook"})
     return jira, gateway, api
+
+
+async def listeners_for(
+    api_url: str, gateway_urls: list[str], tenants: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Listener]]:
+    """For each tenant, one started listener per entry of `gateway_urls` (repeat a URL for
+    several clients of one gateway), all on one events token fetched from the API."""
+    out: dict[uuid.UUID, list[Listener]] = {}
+    for tenant in tenants:
+        async with Api(api_url, tenant) as api:
+            token = await api.events_token()
+        out[tenant] = [await Listener(url, token).start() for url in gateway_urls]
+    return out
+
+
+async def stream_ids(redis_url: str, prefix: str, tenant: uuid.UUID) -> list[str]:
+    """The ids in a tenant's event stream, oldest first: what every listener must have read."""
+    client = aioredis.from_url(redis_url, decode_responses=True)
+    try:
+        entries = await client.xrange(tenant_events_key(tenant, prefix))
+    finally:
+        await client.aclose()
+    return [str(entry_id) for entry_id, _fields in entries or []]
+
+
+async def enable(database_url: str, connection_id: str) -> None:
+    """Mark a connection verified (as a successful verification would) without a sync service."""
+    db = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        await db.execute(
+            "UPDATE data_source_connections SET enabled = true, status = 'idle', "
+            'settings = \'{"base_url": "https://acme.atlassian.net", "email": "a@b.co"}\', '
+            "latest_options = '{\"projects\": []}', last_verified_at = now(), "
+            "last_verification_at = now() WHERE id = $1",
+            uuid.UUID(connection_id),
+        )
+    finally:
+        await db.close()
 
 
 async def all_caught_up(listeners: list[Listener], expected: list[str]) -> None:

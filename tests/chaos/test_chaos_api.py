@@ -11,23 +11,8 @@ import asyncpg
 from rita_testing import asyncpg_dsn
 from rita_testing.stack import Stack
 from tests.chaos.conftest import Row
-from tests.chaos.harness import Api, eventually_true
+from tests.chaos.harness import Api, enable, eventually_true
 from tests.chaos.receiver import running_receiver
-
-
-async def enable(database_url: str, connection_id: str) -> None:
-    """Mark a connection verified (as a successful verification would) without a sync service."""
-    db = await asyncpg.connect(asyncpg_dsn(database_url))
-    try:
-        await db.execute(
-            "UPDATE data_source_connections SET enabled = true, status = 'idle', "
-            'settings = \'{"base_url": "https://acme.atlassian.net", "email": "a@b.co"}\', '
-            "latest_options = '{\"projects\": []}', last_verified_at = now(), "
-            "last_verification_at = now() WHERE id = $1",
-            uuid.UUID(connection_id),
-        )
-    finally:
-        await db.close()
 
 
 async def outbox_rows(database_url: str) -> list[asyncpg.Record]:

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable
 
-import redis.asyncio as aioredis
-
-from contracts import tenant_events_key
 from rita_testing.stack import Stack
 from rita_testing.workload import (
     publish,
@@ -17,31 +13,12 @@ from rita_testing.workload import (
 )
 from tests.chaos.conftest import Row
 from tests.chaos.harness import (
-    Api,
     Listener,
     all_caught_up,
     eventually_true,
+    listeners_for,
+    stream_ids,
 )
-
-
-async def stream_ids(redis_url: str, prefix: str, tenant: uuid.UUID) -> list[str]:
-    client = aioredis.from_url(redis_url, decode_responses=True)
-    try:
-        entries = await client.xrange(tenant_events_key(tenant, prefix))
-    finally:
-        await client.aclose()
-    return [str(entry_id) for entry_id, _fields in entries or []]
-
-
-async def listeners_for(
-    api_url: str, gateway_url: str, tenants: list[uuid.UUID], per_tenant: int
-) -> dict[uuid.UUID, list[Listener]]:
-    out: dict[uuid.UUID, list[Listener]] = {}
-    for tenant in tenants:
-        async with Api(api_url, tenant) as api:
-            token = await api.events_token()
-        out[tenant] = [await Listener(gateway_url, token).start() for _ in range(per_tenant)]
-    return out
 
 
 async def test_gateway_sigkill_and_restart_clients_resume_with_nothing_lost_or_repeated(
@@ -59,7 +36,9 @@ async def test_gateway_sigkill_and_restart_clients_resume_with_nothing_lost_or_r
     await asyncio.to_thread(stack.start, "connections-api")
     await asyncio.to_thread(stack.start, "status-consumer")
     gateway = await asyncio.to_thread(stack.start, "sse-gateway")
-    clients = await listeners_for(stack.procs["connections-api"].url, gateway.url, tenants, 2)
+    clients = await listeners_for(
+        stack.procs["connections-api"].url, [gateway.url, gateway.url], tenants
+    )
     bodies = work.messages()
 
     async def publish_steadily() -> None:

@@ -20,13 +20,13 @@ from rita_testing.workload import (
 from tests.chaos.conftest import Row
 from tests.chaos.harness import (
     Api,
-    Listener,
     all_caught_up,
+    enable,
     eventually_true,
+    listeners_for,
+    stream_ids,
 )
 from tests.chaos.receiver import running_receiver
-from tests.chaos.test_chaos_api import enable
-from tests.chaos.test_chaos_gateway import stream_ids
 
 
 async def test_concurrent_sync_through_two_apis_starts_exactly_one_run(
@@ -106,11 +106,7 @@ async def test_clients_on_both_gateways_get_every_event_of_their_tenant(
     await asyncio.to_thread(stack.start, "consumer-1", "status-consumer")
     await asyncio.to_thread(stack.start, "consumer-2", "status-consumer")
     gateways = [await asyncio.to_thread(stack.start, f"gateway-{n}", "sse-gateway") for n in (1, 2)]
-    listeners: dict[uuid.UUID, list[Listener]] = {}
-    for tenant in tenants:
-        async with Api(api_proc.url, tenant) as api:
-            token = await api.events_token()
-        listeners[tenant] = [await Listener(g.url, token).start() for g in gateways]
+    listeners = await listeners_for(api_proc.url, [g.url for g in gateways], tenants)
     await publish(rabbitmq_url, queue_name, work.messages())
     await eventually_true(lambda: workload_done(system_database, work), within=120)
     missing = 0
