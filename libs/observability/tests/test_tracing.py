@@ -7,11 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from observability import tracing
+from rita_testing.tracing import recorded_spans
 
 
 @pytest.mark.parametrize(
@@ -42,15 +41,8 @@ def test_off_means_no_header_and_no_log_fields() -> None:
 
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    previous = tracing._provider
-    tracing.use_provider(provider)
-    try:
+    with recorded_spans() as exporter:
         yield exporter
-    finally:
-        tracing._provider = previous
 
 
 def test_traceparent_carries_the_trace_to_the_next_process(spans: InMemorySpanExporter) -> None:
