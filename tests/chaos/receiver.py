@@ -9,13 +9,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from rita_testing.helpers import free_port
+from rita_testing.connections_api import serve
 
 
 @dataclass
@@ -58,13 +57,8 @@ class Receiver:
 @contextlib.asynccontextmanager
 async def running_receiver() -> AsyncIterator[Receiver]:
     receiver = Receiver()
-    port = free_port()
-    receiver.url = f"http://127.0.0.1:{port}/webhook"
     app = Starlette(routes=[Route("/webhook", receiver.handle, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for it
-        await asyncio.sleep(0.01)
+    server, task, receiver.url = await serve(app)
     try:
         yield receiver
     finally:
