@@ -8,23 +8,14 @@ import httpx
 
 from fake_jira.config import FakeJiraConfig
 from fake_jira.testing import DEV_EMAIL, DEV_TOKEN, running_fake_jira_server
+from rita_testing import ManualClock
 
 API = "/rest/api/3"
 TWO_ACCOUNTS = f"{DEV_EMAIL}:{DEV_TOKEN},other@example.com:other-token"
 
 
-class FakeClock:
-    """A monotonic clock the test moves by hand (the limiter's and the site's)."""
-
-    def __init__(self) -> None:
-        self.now = 500.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_burst_limit_answers_429_with_jira_headers() -> None:
-    clock = FakeClock()
+    clock = ManualClock(500.0)
     config = FakeJiraConfig(issues=50, rate_limit=0.5, burst=3, accounts=TWO_ACCOUNTS)
     async with (
         running_fake_jira_server(config, monotonic=clock) as jira,
@@ -52,7 +43,7 @@ async def test_burst_limit_answers_429_with_jira_headers() -> None:
 
 
 async def test_waiting_retry_after_recovers() -> None:
-    clock = FakeClock()
+    clock = ManualClock(500.0)
     config = FakeJiraConfig(issues=10, rate_limit=4, burst=1)
     async with (
         running_fake_jira_server(config, monotonic=clock) as jira,

@@ -8,24 +8,15 @@ import re
 import httpx
 
 from fake_servicenow.testing import DEV_PASSWORD, DEV_USER, running_fake_servicenow
+from rita_testing import ManualClock
 
 TABLE = "/api/now/table"
 NOW = "2026-11-30T12:00:00Z"
 AUTH = (DEV_USER, DEV_PASSWORD)
 
 
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_burst_limit_429_with_retry_after_and_refill_on_the_injected_clock() -> None:
-    clock = FakeClock()
+    clock = ManualClock(1000.0)
     async with (
         running_fake_servicenow(incidents=20, rate_limit=0.5, burst=2, monotonic=clock) as snow,
         httpx.AsyncClient(base_url=snow.base_url, auth=AUTH) as http,

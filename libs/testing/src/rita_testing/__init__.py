@@ -1,7 +1,7 @@
 """Pytest fixtures over the real PostgreSQL, RabbitMQ and Redis servers (loaded as a plugin),
-and the shared test helpers `free_port` and `eventually`."""
+and the shared test helpers `free_port`, `eventually` and `ManualClock`."""
 
-from rita_testing.helpers import eventually, free_port
+from rita_testing.helpers import ManualClock, eventually, free_port
 from rita_testing.servers import (
     DEFAULT_DATABASE_URL,
     DEFAULT_RABBITMQ_URL,
@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_RABBITMQ_URL",
     "DEFAULT_REDIS_URL",
+    "ManualClock",
     "ServerUnavailable",
     "asyncpg_dsn",
     "eventually",

@@ -1,4 +1,5 @@
-"""The two helpers every part's tests use: a free loopback port and waiting for a condition."""
+"""The helpers every part's tests use: a free loopback port, waiting for a condition, and a
+clock the test moves by hand."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import inspect
 import socket
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 DEFAULT_WITHIN_SECONDS = 15.0
 # How often `eventually` looks again: short against the events awaited (tens of ms), long
@@ -49,3 +51,14 @@ def public_stub_resolver(host: str, port: int) -> list[str]:
     """The API's SSRF check in tests: every name resolves to one public address, no DNS query
     leaves the machine (the API never connects there: its webhooks go to the test receiver)."""
     return [PUBLIC_TEST_ADDRESS]
+
+
+@dataclass
+class ManualClock:
+    """A monotonic clock that stands still until the test sets or advances `now`, for code
+    that takes its clock as a `() -> float` (limiters, caches): time passes without sleeping."""
+
+    now: float = 0.0
+
+    def __call__(self) -> float:
+        return self.now
