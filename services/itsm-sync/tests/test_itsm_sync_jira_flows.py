@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from contracts import SyncTicketsWebhook, VerifyCredentialsWebhook
+from contracts import VerifyCredentialsWebhook
 from fake_jira.testing import RunningFakeJira, running_fake_jira_server
 from itsm_sync.config import Settings
 from itsm_sync.migrate import migrate
@@ -27,6 +27,7 @@ from rita_testing.itsm_sync import (
     ended,
     of_run,
     serving,
+    sync_body,
 )
 
 EMAIL = "agent@example.com"
@@ -77,17 +78,6 @@ def verify_body(
             "connection_type": "jira_itsm",
             "credentials": {"email": email, "api_token": token},
             "settings": {"base_url": base_url, "email": email},
-        }
-    ).to_wire()
-
-
-def sync_body(ids: dict[str, str], run_id: uuid.UUID, days: int = 365) -> bytes:
-    return SyncTicketsWebhook.model_validate(
-        {
-            **ids,
-            "connection_type": "jira_itsm",
-            "ingestion_run_id": run_id,
-            "settings": {"time_range_days": days},
         }
     ).to_wire()
 
@@ -315,15 +305,7 @@ async def test_scoped_import_imports_only_the_selected_project(flow: JiraFlow) -
     expected = sum(1 for issue in dataset.issues if issue.project == chosen)
     assert 0 < expected < 2000
     run_id = uuid.uuid4()
-    body = SyncTicketsWebhook.model_validate(
-        {
-            **flow.ids,
-            "connection_type": "jira_itsm",
-            "ingestion_run_id": run_id,
-            "settings": {"time_range_days": 365, "project_keys": [key]},
-        }
-    ).to_wire()
-    await flow.post(body)
+    await flow.post(sync_body(flow.ids, run_id, project_keys=[key]))
     final = of_run(run_id)(await flow.messages(ended(run_id), 120.0))[-1]
     assert final["status"] == "completed", final
     assert final["records_processed"] == final["total_estimated"] == expected

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from contracts import SyncTicketsSettings, SyncTicketsWebhook, VerifyCredentialsWebhook
+from contracts import SyncTicketsSettings, VerifyCredentialsWebhook
 from emulator.server import serve_in_process
 from fake_jira.testing import RunningFakeJira, running_fake_jira_server
 from itsm_sync.config import Settings
@@ -30,7 +30,15 @@ from itsm_sync.connectors.jira import JiraConnector
 from itsm_sync.db.models import SeenWebhook
 from itsm_sync.runstate import RunStatus
 from rita_testing import eventually
-from rita_testing.itsm_sync import Collector, ItsmSync, ended, jira_run, of_run, serving
+from rita_testing.itsm_sync import (
+    Collector,
+    ItsmSync,
+    ended,
+    jira_run,
+    of_run,
+    serving,
+    sync_body,
+)
 
 EMAIL = "agent@example.com"
 TOKEN = "ATATT-itsm-sync-rules-token-41d0"
@@ -55,15 +63,7 @@ class Sync(ItsmSync):
         return await self.verification(body, ids["connection_id"])
 
     async def sync(self, ids: dict[str, str], run_id: uuid.UUID) -> None:
-        body = SyncTicketsWebhook.model_validate(
-            {
-                **ids,
-                "connection_type": "jira_itsm",
-                "ingestion_run_id": run_id,
-                "settings": {"time_range_days": 365},
-            }
-        ).to_wire()
-        await self.post(body)
+        await self.post(sync_body(ids, run_id))
 
 
 @contextlib.asynccontextmanager

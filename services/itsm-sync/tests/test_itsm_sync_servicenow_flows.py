@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contracts import SyncTicketsWebhook, VerifyCredentialsWebhook
+from contracts import VerifyCredentialsWebhook
 from emulator.server import serve_in_process
 from fake_servicenow.testing import (
     DEV_PASSWORD,
@@ -37,7 +37,15 @@ from itsm_sync.config import Settings
 from itsm_sync.migrate import migrate
 from itsm_sync.service import Service
 from rita_testing import eventually, free_port
-from rita_testing.itsm_sync import Collector, Flow, ended, of_run, process_env, serving
+from rita_testing.itsm_sync import (
+    Collector,
+    Flow,
+    ended,
+    of_run,
+    process_env,
+    serving,
+    sync_body,
+)
 from rita_testing.stack import Stack
 
 INCIDENTS = 2000
@@ -92,15 +100,8 @@ def verify_body(
     ).to_wire()
 
 
-def sync_body(ids: dict[str, str], run_id: uuid.UUID, days: int = 365, **scope: Any) -> bytes:
-    return SyncTicketsWebhook.model_validate(
-        {
-            **ids,
-            "connection_type": "servicenow",
-            "ingestion_run_id": run_id,
-            "settings": {"time_range_days": days, **scope},
-        }
-    ).to_wire()
+def snow_sync(ids: dict[str, str], run_id: uuid.UUID, days: int = 365, **scope: Any) -> bytes:
+    return sync_body(ids, run_id, connection_type="servicenow", days=days, **scope)
 
 
 async def verification(
@@ -253,7 +254,7 @@ async def test_import_under_churn_loses_and_duplicates_nothing(flow: SnowFlow) -
     # the import would: offset paging would lose some and read others twice.
     flow.snow.state.churn_per_page = 25
     run_id = uuid.uuid4()
-    await flow.post(sync_body(flow.ids, run_id))
+    await flow.post(snow_sync(flow.ids, run_id))
     got = of_run(run_id)(await flow.messages(ended(run_id), 120.0))
     final = got[-1]
     assert final["status"] == "completed", final
@@ -278,7 +279,7 @@ async def test_scoped_import_reads_only_the_chosen_groups(flow: SnowFlow) -> Non
     expected = {i["sys_id"] for i in incidents(flow.snow) if i["assignment_group"] == chosen}
     assert 0 < len(expected) < INCIDENTS
     run_id = uuid.uuid4()
-    await flow.post(sync_body(flow.ids, run_id, assignment_group_ids=[chosen]))
+    await flow.post(snow_sync(flow.ids, run_id, assignment_group_ids=[chosen]))
     final = of_run(run_id)(await flow.messages(ended(run_id), 120.0))[-1]
     assert final["status"] == "completed", final
     assert final["records_processed"] == final["total_estimated"] == len(expected)
@@ -294,7 +295,7 @@ async def test_import_completes_through_a_429_storm(flow: SnowFlow) -> None:
     # Refilled slower than the spacing derived from X-RateLimit-Limit, so 429s must happen.
     flow.snow.configure(rate_limit=2, burst=4)
     run_id = uuid.uuid4()
-    await flow.post(sync_body(flow.ids, run_id, days=90))
+    await flow.post(snow_sync(flow.ids, run_id, days=90))
     got = of_run(run_id)(await flow.messages(ended(run_id), 120.0))
     assert got[-1]["status"] == "completed", got[-1]
     assert got[-1]["records_processed"] == got[-1]["total_estimated"] > 0
@@ -308,7 +309,7 @@ async def test_cancel_mid_import_stops_it_and_publishes_nothing_more(flow: SnowF
     gate = flow.snow.state.core.gate
     gate.close(after=3)  # three pages pass, the fourth waits at the instance
     run_id = uuid.uuid4()
-    await flow.post(sync_body(flow.ids, run_id))
+    await flow.post(snow_sync(flow.ids, run_id))
     assert await gate.wait_held()
     cancel = json.dumps(
         {
@@ -364,7 +365,7 @@ async def test_sigkill_mid_import_resumes_from_the_checkpoint(
             snow.state.churn_per_page = 10
             gate.close(after=5)  # five pages pass; the sixth waits at the instance
             run_id = uuid.uuid4()
-            await flow.post(sync_body(ids, run_id))
+            await flow.post(snow_sync(ids, run_id))
             assert await gate.wait_held()
         # No shutdown code runs: only the checkpoint survives.
         await asyncio.to_thread(stack.kill, "itsm-sync", signal.SIGKILL)

@@ -23,7 +23,7 @@ from itsm_sync.config import Settings
 from itsm_sync.db.models import SeenWebhook, SyncRun
 from itsm_sync.runstate import RunStatus
 from itsm_sync.service import Service
-from rita_testing.itsm_sync import jira_run
+from rita_testing.itsm_sync import jira_run, sync_body
 
 
 def unsupported_verify(ids: dict[str, str]) -> bytes:
@@ -167,8 +167,7 @@ async def test_cancel_before_sync_keeps_the_run_from_starting(
     cancel = json.dumps({**common, "action": "cancel_ingestion", "source": "rita-chat"}).encode()
     assert (await client.post("/webhook", content=cancel, headers=sign(cancel))).status_code == 202
     await service.runs.drain(5.0)  # wait for the background work to finish
-    sync = SyncTicketsWebhook.model_validate({**common, "settings": {"time_range_days": 30}})
-    body = sync.to_wire()
+    body = sync_body(ids, run_id, days=30)
     assert (await client.post("/webhook", content=body, headers=sign(body))).status_code == 202
     await service.runs.drain(5.0)
     async with service.deps.store.sessions() as session:

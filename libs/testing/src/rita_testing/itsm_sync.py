@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from contracts import SyncTicketsWebhook
 from itsm_sync.app import create_app
 from itsm_sync.config import Settings
 from itsm_sync.db.models import SyncRun
@@ -41,6 +42,26 @@ def ended(*run_ids: uuid.UUID) -> Callable[[Messages], bool]:
         any(m["status"] in ("completed", "failed") for m in of_run(run_id)(got))
         for run_id in run_ids
     )
+
+
+def sync_body(
+    ids: dict[str, str],
+    run_id: uuid.UUID,
+    *,
+    connection_type: str = "jira_itsm",
+    days: int = 365,
+    **settings: Any,
+) -> bytes:
+    """A `sync_tickets` webhook body for the test's tenant and connection (`ids`): the time
+    range, plus `settings` such as an import scope (`project_keys=[...]`)."""
+    return SyncTicketsWebhook.model_validate(
+        {
+            **ids,
+            "connection_type": connection_type,
+            "ingestion_run_id": run_id,
+            "settings": {"time_range_days": days, **settings},
+        }
+    ).to_wire()
 
 
 def jira_run(ids: dict[str, str], run_id: uuid.UUID, **fields: Any) -> SyncRun:
