@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from contracts import VerifyCredentialsWebhook
 from fake_jira.testing import RunningFakeJira, running_fake_jira_server
 from itsm_sync.config import Settings
 from itsm_sync.migrate import migrate
@@ -25,6 +24,7 @@ from rita_testing.itsm_sync import (
     ItsmSync,
     asgi_client,
     ended,
+    jira_verify_body,
     of_run,
     serving,
     sync_body,
@@ -72,14 +72,7 @@ async def flow(
 def verify_body(
     ids: dict[str, str], base_url: str, email: str = EMAIL, token: str = TOKEN
 ) -> bytes:
-    return VerifyCredentialsWebhook.model_validate(
-        {
-            **ids,
-            "connection_type": "jira_itsm",
-            "credentials": {"email": email, "api_token": token},
-            "settings": {"base_url": base_url, "email": email},
-        }
-    ).to_wire()
+    return jira_verify_body(ids, base_url, email, token)
 
 
 async def verified(flow: JiraFlow, ids: dict[str, str] | None = None) -> dict[str, Any]:

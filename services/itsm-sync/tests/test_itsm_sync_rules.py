@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from contracts import SyncTicketsSettings, VerifyCredentialsWebhook
+from contracts import SyncTicketsSettings
 from emulator.server import serve_in_process
 from fake_jira.testing import RunningFakeJira, running_fake_jira_server
 from itsm_sync.config import Settings
@@ -35,6 +35,7 @@ from rita_testing.itsm_sync import (
     ItsmSync,
     ended,
     jira_run,
+    jira_verify_body,
     of_run,
     serving,
     sync_body,
@@ -52,14 +53,7 @@ class Sync(ItsmSync):
     jira: RunningFakeJira
 
     async def verify(self, ids: dict[str, str], base_url: str | None = None) -> dict[str, Any]:
-        body = VerifyCredentialsWebhook.model_validate(
-            {
-                **ids,
-                "connection_type": "jira_itsm",
-                "credentials": {"email": EMAIL, "api_token": TOKEN},
-                "settings": {"base_url": base_url or self.jira.base_url, "email": EMAIL},
-            }
-        ).to_wire()
+        body = jira_verify_body(ids, base_url or self.jira.base_url, EMAIL, TOKEN)
         return await self.verification(body, ids["connection_id"])
 
     async def sync(self, ids: dict[str, str], run_id: uuid.UUID) -> None:
@@ -141,14 +135,7 @@ async def test_webhooks_are_refused_with_503_while_shutting_down(
         stopping = asyncio.create_task(s.svc.stop())
         await eventually(lambda: s.svc.stopping, 10.0, what="shutdown begun")
         late = other_tenant()
-        body = VerifyCredentialsWebhook.model_validate(
-            {
-                **late,
-                "connection_type": "jira_itsm",
-                "credentials": {"email": EMAIL, "api_token": TOKEN},
-                "settings": {"base_url": s.jira.base_url, "email": EMAIL},
-            }
-        ).to_wire()
+        body = jira_verify_body(late, s.jira.base_url, EMAIL, TOKEN)
         headers = s.sign(body)
         refused = await s.http.post("/webhook", content=body, headers=headers)
         assert refused.status_code == 503

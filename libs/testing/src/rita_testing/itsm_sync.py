@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from contracts import SyncTicketsWebhook
+from contracts import SyncTicketsWebhook, VerifyCredentialsWebhook
 from itsm_sync.app import create_app
 from itsm_sync.config import Settings
 from itsm_sync.db.models import SyncRun
@@ -42,6 +42,19 @@ def ended(*run_ids: uuid.UUID) -> Callable[[Messages], bool]:
         any(m["status"] in ("completed", "failed") for m in of_run(run_id)(got))
         for run_id in run_ids
     )
+
+
+def jira_verify_body(ids: dict[str, str], base_url: str, email: str, token: str) -> bytes:
+    """A `verify_credentials` webhook body for a Jira site and account, as the test's tenant and
+    connection (`ids`)."""
+    return VerifyCredentialsWebhook.model_validate(
+        {
+            **ids,
+            "connection_type": "jira_itsm",
+            "credentials": {"email": email, "api_token": token},
+            "settings": {"base_url": base_url, "email": email},
+        }
+    ).to_wire()
 
 
 def sync_body(
