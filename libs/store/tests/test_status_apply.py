@@ -238,21 +238,8 @@ async def test_batch_equals_in_order_for_one_run(engine: AsyncEngine) -> None:
     assert len(result.runs) == 1
 
 
-async def make_knowledge_source(engine: AsyncEngine, kind: str = "confluence") -> tuple[UUID, UUID]:
-    cid, tenant = uuid.uuid4(), uuid.uuid4()
-    async with engine.begin() as c:
-        await c.execute(
-            sa.text(
-                "INSERT INTO data_source_connections (id, tenant_id, type, name, status, enabled,"
-                " version) VALUES (:id, :t, :k, 'Docs', 'idle', true, 1)"
-            ),
-            {"id": cid, "t": tenant, "k": kind},
-        )
-    return cid, tenant
-
-
 async def test_sync_messages_follow_last_sync_at(engine: AsyncEngine) -> None:
-    cid, tenant = await make_knowledge_source(engine)
+    cid, tenant = await insert_connection(engine, kind="confluence", name="Docs")
     base = {"type": "sync", "connection_id": str(cid), "tenant_id": str(tenant)}
     at = {i: (T0 + timedelta(minutes=i)).isoformat() for i in range(4)}
     await apply(engine, {**base, "status": "sync_started", "timestamp": at[1]})

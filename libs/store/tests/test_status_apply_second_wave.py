@@ -50,19 +50,6 @@ async def verifying(engine: AsyncEngine, verification_id: UUID | None) -> tuple[
     return cid, tenant
 
 
-async def connection_of_type(engine: AsyncEngine, kind: str) -> tuple[UUID, UUID]:
-    cid, tenant = uuid.uuid4(), uuid.uuid4()
-    async with engine.begin() as c:
-        await c.execute(
-            sa.text(
-                "INSERT INTO data_source_connections (id, tenant_id, type, name, status, enabled,"
-                " version) VALUES (:id, :t, :k, 'X', 'syncing', true, 1)"
-            ),
-            {"id": cid, "t": tenant, "k": kind},
-        )
-    return cid, tenant
-
-
 def verification(cid: UUID, tenant: UUID, status: str, at: int = 0, **extra: Any) -> dict[str, Any]:
     return {
         "type": "verification",
@@ -258,7 +245,7 @@ async def test_long_error_text_is_stored_truncated(engine: AsyncEngine) -> None:
 
 
 async def test_knowledge_sync_naming_an_itsm_connection_is_rejected(engine: AsyncEngine) -> None:
-    cid, tenant = await connection_of_type(engine, "jira_itsm")
+    cid, tenant = await insert_connection(engine, status="syncing")
     mid = f"m-{uuid.uuid4()}"
     body = {
         "type": "sync",
@@ -282,7 +269,9 @@ async def test_knowledge_sync_naming_an_itsm_connection_is_rejected(engine: Asyn
 
 
 async def test_servicenow_is_both_kinds(engine: AsyncEngine) -> None:
-    cid, tenant = await connection_of_type(engine, "servicenow")
+    cid, tenant = await insert_connection(
+        engine, kind="servicenow", name="ServiceNow", status="syncing"
+    )
     body = {"type": "sync", "connection_id": str(cid), "tenant_id": str(tenant)}
     result = await apply(engine, {**body, "status": "sync_completed"})
     assert result.rejected == []
@@ -292,7 +281,7 @@ async def test_servicenow_is_both_kinds(engine: AsyncEngine) -> None:
 async def test_ticket_ingestion_naming_a_knowledge_source_is_rejected(engine: AsyncEngine) -> None:
     cid, tenant = await insert_connection(engine, status="syncing")
     rid = await insert_run(engine, cid, tenant, "running")
-    docs, _ = await connection_of_type(engine, "confluence")
+    docs, _ = await insert_connection(engine, kind="confluence", name="Docs", status="syncing")
     async with engine.begin() as c:  # the same tenant's knowledge source
         await c.execute(
             sa.text("UPDATE data_source_connections SET tenant_id = :t WHERE id = :id"),

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 _CONNECTION = sa.text(
     "INSERT INTO data_source_connections (id, tenant_id, type, name, status, enabled, version)"
-    " VALUES (:id, :t, 'jira_itsm', 'Jira', :s, :e, 1)"
+    " VALUES (:id, :t, :k, :n, :s, :e, 1)"
 )
 _RUN = sa.text(
     "INSERT INTO ingestion_runs (id, tenant_id, connection_id, status, time_range_days,"
@@ -19,12 +19,19 @@ _RUN = sa.text(
 
 
 async def insert_connection(
-    engine: AsyncEngine, *, status: str = "idle", enabled: bool = True
+    engine: AsyncEngine,
+    *,
+    kind: str = "jira_itsm",
+    name: str = "Jira",
+    status: str = "idle",
+    enabled: bool = True,
 ) -> tuple[UUID, UUID]:
-    """A `jira_itsm` connection of a new tenant: (connection id, tenant id)."""
+    """A connection of type `kind` (default `jira_itsm`) of a new tenant: (connection id, tenant
+    id)."""
     cid, tenant = uuid.uuid4(), uuid.uuid4()
+    row = {"id": cid, "t": tenant, "k": kind, "n": name, "s": status, "e": enabled}
     async with engine.begin() as c:
-        await c.execute(_CONNECTION, {"id": cid, "t": tenant, "s": status, "e": enabled})
+        await c.execute(_CONNECTION, row)
     return cid, tenant
 
 
@@ -41,6 +48,9 @@ async def insert_syncing_runs(engine: AsyncEngine, count: int) -> list[tuple[UUI
     made = [(uuid.uuid4(), uuid.uuid4(), uuid.uuid4()) for _ in range(count)]
     async with engine.begin() as c:
         for tenant, cid, rid in made:
-            await c.execute(_CONNECTION, {"id": cid, "t": tenant, "s": "syncing", "e": True})
+            await c.execute(
+                _CONNECTION,
+                {"id": cid, "t": tenant, "k": "jira_itsm", "n": "Jira", "s": "syncing", "e": True},
+            )
             await c.execute(_RUN, {"id": rid, "t": tenant, "c": cid, "s": "pending"})
     return made
