@@ -81,13 +81,7 @@ async def test_rita_dialect_sends_ritas_key_names_signed(
         headers=api.headers(tenant),
     )
     assert scoped.status_code == 200, scoped.text
-    run = (
-        await api.client.post(
-            f"/api/data-sources/{connection_id}/sync-tickets",
-            json={"time_range_days": 90},
-            headers=api.headers(tenant),
-        )
-    ).json()
+    run = (await api.act(tenant, connection_id, "sync-tickets", {"time_range_days": 90})).json()
 
     async def started() -> bool:
         return bool(_sent(receiver, connection_id, "sync_tickets"))

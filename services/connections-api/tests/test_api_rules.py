@@ -19,18 +19,13 @@ from rita_testing.connections_api import Api, Receiver, eventually
 
 JIRA = {"base_url": "https://acme.example.invalid", "email": "a@example.com"}
 CREDS = {"email": "a@example.com", "api_token": "ATATT-rules-token"}
+VERIFY = {"settings": JIRA, "credentials": CREDS}
 
 
 async def _ready(api: Api, tenant: uuid.UUID, kind: str = "jira_itsm") -> str:
     rows = await api.seed(tenant)
     await api.enable(rows[kind]["id"])
     return str(rows[kind]["id"])
-
-
-async def _post(api: Api, tenant: uuid.UUID, connection_id: str, action: str, **body: Any) -> Any:
-    return await api.client.post(
-        f"/api/data-sources/{connection_id}/{action}", json=body, headers=api.headers(tenant)
-    )
 
 
 async def _get(api: Api, tenant: uuid.UUID, connection_id: str) -> dict[str, Any]:
@@ -74,7 +69,7 @@ async def test_a_failed_delivery_waits_the_backoff_before_the_next_attempt(
     api: Api = await api_factory(outbox_backoff_base=60, outbox_backoff_max=600)
     connection_id = await _ready(api, tenant)
     receiver.fail_next = 1
-    run = (await _post(api, tenant, connection_id, "sync-tickets")).json()
+    run = (await api.act(tenant, connection_id, "sync-tickets")).json()
 
     async def first_attempt_failed() -> bool:
         [row] = await _outbox(api, run["id"])
@@ -95,7 +90,7 @@ async def test_a_4xx_answer_is_not_retried_and_fails_the_run(
 ) -> None:
     connection_id = await _ready(api, tenant)
     receiver.fail_next, receiver.fail_status = 5, status
-    run = (await _post(api, tenant, connection_id, "sync-tickets")).json()
+    run = (await api.act(tenant, connection_id, "sync-tickets")).json()
 
     async def gave_up() -> bool:
         [row] = await _outbox(api, run["id"])
@@ -118,14 +113,14 @@ async def test_a_start_whose_run_ended_before_delivery_is_dropped_not_sent(
     api: Api = await api_factory(outbox_backoff_base=300, outbox_backoff_max=300)
     connection_id = await _ready(api, tenant)
     receiver.fail_next = 1
-    run = (await _post(api, tenant, connection_id, "sync-tickets")).json()
+    run = (await api.act(tenant, connection_id, "sync-tickets")).json()
 
     async def first_attempt_failed() -> bool:
         rows = await _outbox(api, run["id"])
         return bool(rows[0]["attempts"] == 1)
 
     await eventually(first_attempt_failed)
-    assert (await _post(api, tenant, connection_id, "cancel-ingestion")).status_code == 202
+    assert (await api.act(tenant, connection_id, "cancel-ingestion")).status_code == 202
     await api.sql(
         "UPDATE webhook_outbox SET next_attempt_at = now() WHERE ingestion_run_id = $1"
         " AND action = 'sync_tickets'",
@@ -151,7 +146,7 @@ async def test_a_start_whose_run_ended_before_delivery_is_dropped_not_sent(
 async def test_the_reaper_runs_on_its_own_schedule(api: Api, tenant: uuid.UUID) -> None:
     """No explicit `reap_once`: the lifespan started the reaper task (interval 0.2 s here)."""
     connection_id = await _ready(api, tenant)
-    run = (await _post(api, tenant, connection_id, "sync-tickets")).json()
+    run = (await api.act(tenant, connection_id, "sync-tickets")).json()
     await api.sql(
         "UPDATE ingestion_runs SET updated_at = now() - interval '2 hours' WHERE id = $1",
         uuid.UUID(run["id"]),
@@ -170,7 +165,7 @@ async def test_a_verification_without_result_times_out_to_idle(
 ) -> None:
     rows = await api.seed(tenant)
     connection_id = rows["jira_itsm"]["id"]
-    verifying = await _post(api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS)
+    verifying = await api.verify(tenant, connection_id, VERIFY)
     assert verifying.json()["status"] == "verifying"
     await api.sql(
         "UPDATE data_source_connections SET verification_started_at = now() - interval '121 s'"
@@ -193,14 +188,14 @@ async def test_a_verification_without_result_times_out_to_idle(
     assert [e["status"] for e in events] == ["idle", "verifying", "idle"]  # seeded, sent, ended
     assert events[-1]["last_verification_error_code"] == "verification_timeout"
     # An admin may verify again at once.
-    again = await _post(api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS)
+    again = await api.verify(tenant, connection_id, VERIFY)
     assert again.status_code == 202
 
 
 async def test_a_recent_verification_survives_the_reaper(api: Api, tenant: uuid.UUID) -> None:
     rows = await api.seed(tenant)
     connection_id = rows["jira_itsm"]["id"]
-    await _post(api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS)
+    await api.verify(tenant, connection_id, VERIFY)
     await api.sql(
         "UPDATE data_source_connections SET verification_started_at = now() - interval '100 s'"
         " WHERE id = $1",
@@ -216,9 +211,7 @@ async def test_each_verification_gets_its_own_id(
     rows = await api.seed(tenant)
     connection_id = rows["jira_itsm"]["id"]
     for _ in range(2):
-        response = await _post(
-            api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS
-        )
+        response = await api.verify(tenant, connection_id, VERIFY)
         assert response.status_code == 202
     sent = [json.loads(r.body)["verification_id"] for r in receiver.for_connection(connection_id)]
     assert len(set(sent)) == 2
@@ -236,8 +229,8 @@ async def test_sync_while_verifying_is_409_verification_in_progress(
     api: Api, receiver: Receiver, tenant: uuid.UUID
 ) -> None:
     connection_id = await _ready(api, tenant)
-    await _post(api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS)
-    response = await _post(api, tenant, connection_id, "sync-tickets")
+    await api.verify(tenant, connection_id, VERIFY)
+    response = await api.act(tenant, connection_id, "sync-tickets")
     assert response.status_code == 409
     assert response.json()["code"] == "verification_in_progress"
     assert (
@@ -256,9 +249,9 @@ async def test_patch_of_settings_while_busy_is_409(
 ) -> None:
     connection_id = await _ready(api, tenant)
     if busy == "verifying":
-        await _post(api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS)
+        await api.verify(tenant, connection_id, VERIFY)
     else:
-        await _post(api, tenant, connection_id, "sync-tickets")
+        await api.act(tenant, connection_id, "sync-tickets")
     before = await _get(api, tenant, connection_id)
     assert before["status"] == busy
     response = await api.client.patch(
@@ -284,8 +277,8 @@ async def test_run_history_pages_newest_first(
     connection_id = await _ready(api, tenant)
     made = []
     for days in (10, 20, 30):
-        made.append(await _post(api, tenant, connection_id, "sync-tickets", time_range_days=days))
-        await _post(api, tenant, connection_id, "cancel-ingestion")
+        made.append(await api.act(tenant, connection_id, "sync-tickets", {"time_range_days": days}))
+        await api.act(tenant, connection_id, "cancel-ingestion")
     ids = [r.json()["id"] for r in made]
 
     async def page(limit: int, offset: int) -> Any:
@@ -325,11 +318,9 @@ async def test_an_older_verifications_failure_does_not_undo_a_newer_one(
             raise DeliveryError("sync service answered 503", retryable=True)
 
     monkeypatch.setattr(api.state.sender, "send_verify", sender)
-    first = asyncio.create_task(
-        _post(api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS)
-    )
+    first = asyncio.create_task(api.verify(tenant, connection_id, VERIFY))
     await first_waiting.wait()
-    second = await _post(api, tenant, connection_id, "verify", settings=JIRA, credentials=CREDS)
+    second = await api.verify(tenant, connection_id, VERIFY)
     assert second.status_code == 202
     release_first.set()
     assert (await first).status_code == 502

@@ -44,11 +44,7 @@ async def _stored_config(api: Api, connection_id: str) -> Any:
 async def _sync_settings(
     api: Api, receiver: Receiver, tenant: uuid.UUID, connection_id: str
 ) -> dict[str, Any]:
-    response = await api.client.post(
-        f"/api/data-sources/{connection_id}/sync-tickets",
-        json={"time_range_days": 7},
-        headers=api.headers(tenant),
-    )
+    response = await api.act(tenant, connection_id, "sync-tickets", {"time_range_days": 7})
     assert response.status_code == 202, response.text
 
     async def sent() -> bool:

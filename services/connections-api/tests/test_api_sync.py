@@ -32,10 +32,8 @@ async def _ready(api: Api, tenant: uuid.UUID, kind: str = "jira_itsm") -> str:
 
 
 async def _sync(api: Api, tenant: uuid.UUID, connection_id: str, days: int = 60) -> Any:
-    return await api.client.post(
-        f"/api/data-sources/{connection_id}/sync-tickets",
-        json={"time_range_days": days},
-        headers=api.headers(tenant, sub="bob"),
+    return await api.act(
+        tenant, connection_id, "sync-tickets", {"time_range_days": days}, sub="bob"
     )
 
 
@@ -101,10 +99,8 @@ async def test_sync_refusals(api: Api, tenant: uuid.UUID) -> None:
     again = await _sync(api, tenant, rows["servicenow"]["id"])
     assert (again.status_code, again.json()["code"]) == (409, "sync_in_progress")
     for days in (0, 366, "x"):
-        bad = await api.client.post(
-            f"/api/data-sources/{rows['servicenow']['id']}/sync-tickets",
-            json={"time_range_days": days},
-            headers=api.headers(tenant),
+        bad = await api.act(
+            tenant, rows["servicenow"]["id"], "sync-tickets", {"time_range_days": days}
         )
         assert bad.status_code == 422
 

@@ -255,9 +255,7 @@ async def test_api_token_is_absent_from_tables_logs_outbox_and_events(
     assert (await _verify(api, tenant, connection_id, settings={"x": TOKEN})).status_code == 422
     await api.enable(connection_id)
     receiver.fail_next = 0
-    sync = await api.client.post(
-        f"/api/data-sources/{connection_id}/sync-tickets", json={}, headers=api.headers(tenant)
-    )
+    sync = await api.act(tenant, connection_id, "sync-tickets")
     assert sync.status_code == 202
     assert any(TOKEN.encode() in r.body for r in receiver.requests)  # it did leave, once, there
     assert not any(TOKEN in value for value in await _text_values(api))
@@ -282,7 +280,7 @@ async def test_api_token_is_absent_from_tables_logs_outbox_and_events(
 async def test_member_gets_403_before_any_validation(api: Api, tenant: uuid.UUID) -> None:
     rows = await api.seed(tenant)
     response = await api.verify(
-        tenant, rows["jira_itsm"]["id"], {"settings": JIRA, "credentials": CREDS}, Role.MEMBER
+        tenant, rows["jira_itsm"]["id"], {"settings": JIRA, "credentials": CREDS}, role=Role.MEMBER
     )
     assert response.status_code == 403
 

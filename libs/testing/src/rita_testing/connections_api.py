@@ -131,20 +131,35 @@ class Api:
         principal = Principal(sub=sub, email=f"{sub}@example.com", tenant_id=tenant, role=role)
         return {"Authorization": f"Bearer {issue_token(JWT_SECRET, principal, ttl_seconds=600)}"}
 
+    async def act(
+        self,
+        tenant: uuid.UUID,
+        connection_id: str,
+        action: str,
+        body: dict[str, Any] | None = None,
+        *,
+        role: Role = Role.ADMIN,
+        sub: str = "user-1",
+    ) -> httpx.Response:
+        """`POST /api/data-sources/{id}/{action}` (`verify`, `sync-tickets`,
+        `cancel-ingestion`) with `body` (default `{}`) as `sub` of `tenant`; any answer."""
+        return await self.client.post(
+            f"/api/data-sources/{connection_id}/{action}",
+            json={} if body is None else body,
+            headers=self.headers(tenant, role, sub),
+        )
+
     async def verify(
         self,
         tenant: uuid.UUID,
         connection_id: str,
         body: dict[str, Any],
+        *,
         role: Role = Role.ADMIN,
         sub: str = "user-1",
     ) -> httpx.Response:
-        """`POST /api/data-sources/{id}/verify` with `body` as `sub` of `tenant`, any answer."""
-        return await self.client.post(
-            f"/api/data-sources/{connection_id}/verify",
-            json=body,
-            headers=self.headers(tenant, role, sub),
-        )
+        """`act(..., "verify", body)`."""
+        return await self.act(tenant, connection_id, "verify", body, role=role, sub=sub)
 
     async def seed(self, tenant: uuid.UUID) -> dict[str, dict[str, Any]]:
         """Seed the tenant; its connections by type."""
