@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from contracts import StatusMessage, parse_status_message
-from rita_testing.rows import insert_connection, insert_run
-from store import BatchResult, apply_status_batch, prune_receipts
+from rita_testing.rows import apply_messages, fetch_row, insert_connection, insert_run
+from store import prune_receipts
 from store.status_fold import REVERIFY_SUFFIX, is_credential_failure
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def engine(rita_database_url: str) -> AsyncIterator[AsyncEngine]:
-    e = create_async_engine(rita_database_url)
-    yield e
-    await e.dispose()
 
 
 async def make_connection(
@@ -35,20 +26,6 @@ async def make_connection(
 
 async def make_run(engine: AsyncEngine, cid: UUID, tenant: UUID, status: str = "pending") -> UUID:
     return await insert_run(engine, cid, tenant, status)
-
-
-async def row(engine: AsyncEngine, table: str, rid: UUID) -> dict[str, Any]:
-    async with engine.connect() as c:
-        result = await c.execute(sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": rid})  # noqa: S608
-        return dict(result.one()._mapping)
-
-
-async def apply(
-    engine: AsyncEngine, *bodies: dict[str, Any], republish: Sequence[bool] | None = None
-) -> BatchResult:
-    messages: list[StatusMessage] = [parse_status_message(b) for b in bodies]
-    async with engine.begin() as c:
-        return await apply_status_batch(c, messages, republish=republish)
 
 
 def ticket(rid: UUID, tenant: UUID, status: str, n: int = 0, **extra: Any) -> dict[str, Any]:
@@ -71,8 +48,8 @@ def verification(cid: UUID, tenant: UUID, status: str, **extra: Any) -> dict[str
 async def test_verification_success_enables_and_stores_options(engine: AsyncEngine) -> None:
     cid, tenant = await make_connection(engine, status="verifying", enabled=False)
     options = {"projects": [{"key": "OPS"}]}
-    result = await apply(engine, verification(cid, tenant, "success", options=options))
-    got = await row(engine, "data_source_connections", cid)
+    result = await apply_messages(engine, verification(cid, tenant, "success", options=options))
+    got = await fetch_row(engine, "data_source_connections", cid)
     assert (got["status"], got["enabled"], got["latest_options"]) == ("idle", True, options)
     assert got["last_verification_at"] == T0
     assert got["last_verification_error"] is None
@@ -83,16 +60,16 @@ async def test_verification_success_enables_and_stores_options(engine: AsyncEngi
 
 async def test_verification_failure_disables_with_default_error(engine: AsyncEngine) -> None:
     cid, tenant = await make_connection(engine, status="verifying")
-    await apply(engine, verification(cid, tenant, "failed"))
-    got = await row(engine, "data_source_connections", cid)
+    await apply_messages(engine, verification(cid, tenant, "failed"))
+    got = await fetch_row(engine, "data_source_connections", cid)
     assert (got["status"], got["enabled"]) == ("idle", False)
     assert got["last_verification_error"] == "Verification failed"
 
 
 async def test_verification_ignored_unless_verifying(engine: AsyncEngine) -> None:
     cid, tenant = await make_connection(engine, status="idle", enabled=False)
-    result = await apply(engine, verification(cid, tenant, "success"))
-    got = await row(engine, "data_source_connections", cid)
+    result = await apply_messages(engine, verification(cid, tenant, "success"))
+    got = await fetch_row(engine, "data_source_connections", cid)
     assert (got["enabled"], got["version"]) == (False, 1)
     assert result.connections == []
 
@@ -100,9 +77,9 @@ async def test_verification_ignored_unless_verifying(engine: AsyncEngine) -> Non
 async def test_progress_raises_counters_and_never_lowers(engine: AsyncEngine) -> None:
     cid, tenant = await make_connection(engine, status="syncing")
     rid = await make_run(engine, cid, tenant)
-    await apply(engine, ticket(rid, tenant, "running", 50, total_estimated=200))
-    result = await apply(engine, ticket(rid, tenant, "running", 10, records_failed=1))
-    got = await row(engine, "ingestion_runs", rid)
+    await apply_messages(engine, ticket(rid, tenant, "running", 50, total_estimated=200))
+    result = await apply_messages(engine, ticket(rid, tenant, "running", 10, records_failed=1))
+    got = await fetch_row(engine, "ingestion_runs", rid)
     assert (got["status"], got["records_processed"], got["records_failed"]) == ("running", 50, 1)
     assert got["total_estimated"] == 200
     assert got["started_at"] == T0 + timedelta(seconds=10)  # the earliest running time
@@ -112,9 +89,9 @@ async def test_progress_raises_counters_and_never_lowers(engine: AsyncEngine) ->
 async def test_completed_ends_run_and_idles_connection(engine: AsyncEngine) -> None:
     cid, tenant = await make_connection(engine, status="syncing")
     rid = await make_run(engine, cid, tenant, "running")
-    result = await apply(engine, ticket(rid, tenant, "completed", 120))
-    run = await row(engine, "ingestion_runs", rid)
-    conn = await row(engine, "data_source_connections", cid)
+    result = await apply_messages(engine, ticket(rid, tenant, "completed", 120))
+    run = await fetch_row(engine, "ingestion_runs", rid)
+    conn = await fetch_row(engine, "data_source_connections", cid)
     assert (run["status"], run["records_processed"]) == ("completed", 120)
     assert run["completed_at"] == T0 + timedelta(seconds=120)
     assert (conn["status"], conn["last_sync_status"], conn["last_sync_error"]) == (
@@ -141,9 +118,11 @@ async def test_credential_failure_asks_for_reverification(
 ) -> None:
     cid, tenant = await make_connection(engine, status="syncing")
     rid = await make_run(engine, cid, tenant, "running")
-    await apply(engine, ticket(rid, tenant, "failed", 5, error_message=error, error_detail=detail))
-    run = await row(engine, "ingestion_runs", rid)
-    conn = await row(engine, "data_source_connections", cid)
+    await apply_messages(
+        engine, ticket(rid, tenant, "failed", 5, error_message=error, error_detail=detail)
+    )
+    run = await fetch_row(engine, "ingestion_runs", rid)
+    conn = await fetch_row(engine, "data_source_connections", cid)
     assert (run["status"], run["error_message"], run["error_detail"]) == ("failed", error, detail)
     assert (conn["status"], conn["last_sync_status"], conn["last_sync_error"]) == (
         "idle",
@@ -158,8 +137,10 @@ async def test_plain_failure_keeps_credentials_valid(engine: AsyncEngine) -> Non
     cid, tenant = await make_connection(engine, status="syncing")
     rid = await make_run(engine, cid, tenant, "running")
     detail = {"error_code": "instance_unavailable"}
-    await apply(engine, ticket(rid, tenant, "failed", 5, error="Jira is down", error_detail=detail))
-    conn = await row(engine, "data_source_connections", cid)
+    await apply_messages(
+        engine, ticket(rid, tenant, "failed", 5, error="Jira is down", error_detail=detail)
+    )
+    conn = await fetch_row(engine, "data_source_connections", cid)
     assert (conn["enabled"], conn["last_verification_error"]) == (True, None)
     assert conn["last_sync_error"] == "Jira is down"
 
@@ -174,12 +155,12 @@ def test_credential_failure_detection() -> None:
 async def test_late_completed_after_cancelled_changes_nothing(engine: AsyncEngine) -> None:
     cid, tenant = await make_connection(engine, status="idle")
     rid = await make_run(engine, cid, tenant, "cancelled")
-    before = await row(engine, "data_source_connections", cid)
-    result = await apply(
+    before = await fetch_row(engine, "data_source_connections", cid)
+    result = await apply_messages(
         engine, ticket(rid, tenant, "running", 10), ticket(rid, tenant, "completed", 99)
     )
-    assert (await row(engine, "ingestion_runs", rid))["status"] == "cancelled"
-    assert await row(engine, "data_source_connections", cid) == before
+    assert (await fetch_row(engine, "ingestion_runs", rid))["status"] == "cancelled"
+    assert await fetch_row(engine, "data_source_connections", cid) == before
     assert (result.runs, result.connections, result.mismatches) == ([], [], [])
 
 
@@ -187,13 +168,13 @@ async def test_other_tenant_changes_nothing_and_is_reported(engine: AsyncEngine)
     cid, tenant = await make_connection(engine, status="verifying")
     rid = await make_run(engine, cid, tenant, "running")
     intruder = uuid.uuid4()
-    result = await apply(
+    result = await apply_messages(
         engine,
         verification(cid, intruder, "success"),
         ticket(rid, intruder, "completed", 7),
     )
-    assert (await row(engine, "data_source_connections", cid))["status"] == "verifying"
-    assert (await row(engine, "ingestion_runs", rid))["status"] == "running"
+    assert (await fetch_row(engine, "data_source_connections", cid))["status"] == "verifying"
+    assert (await fetch_row(engine, "ingestion_runs", rid))["status"] == "running"
     assert {
         (m.kind, m.row_id, m.message_tenant_id, m.row_tenant_id) for m in result.mismatches
     } == {
@@ -207,12 +188,12 @@ async def test_message_ids_deduplicate_within_and_across_batches(engine: AsyncEn
     cid, tenant = await make_connection(engine, status="syncing")
     rid = await make_run(engine, cid, tenant, "running")
     mid = f"m-{uuid.uuid4()}"
-    first = await apply(
+    first = await apply_messages(
         engine,
         ticket(rid, tenant, "running", 10, message_id=mid),
         ticket(rid, tenant, "running", 10, message_id=mid),
     )
-    second = await apply(engine, ticket(rid, tenant, "running", 10, message_id=mid))
+    second = await apply_messages(engine, ticket(rid, tenant, "running", 10, message_id=mid))
     assert (first.duplicates, second.duplicates) == (1, 1)
     assert second.runs == []
 
@@ -221,14 +202,14 @@ async def test_batch_equals_in_order_for_one_run(engine: AsyncEngine) -> None:
     cid, tenant = await make_connection(engine, status="syncing")
     rid = await make_run(engine, cid, tenant)
     # in order: running 10 → completed 20 → (late, ignored) running 30 and failed
-    result = await apply(
+    result = await apply_messages(
         engine,
         ticket(rid, tenant, "running", 10),
         ticket(rid, tenant, "completed", 20),
         ticket(rid, tenant, "running", 30),
         ticket(rid, tenant, "failed", 40, error_message="late"),
     )
-    run = await row(engine, "ingestion_runs", rid)
+    run = await fetch_row(engine, "ingestion_runs", rid)
     assert (run["status"], run["records_processed"], run["error_message"]) == (
         "completed",
         20,
@@ -242,14 +223,14 @@ async def test_sync_messages_follow_last_sync_at(engine: AsyncEngine) -> None:
     cid, tenant = await insert_connection(engine, kind="confluence", name="Docs")
     base = {"type": "sync", "connection_id": str(cid), "tenant_id": str(tenant)}
     at = {i: (T0 + timedelta(minutes=i)).isoformat() for i in range(4)}
-    await apply(engine, {**base, "status": "sync_started", "timestamp": at[1]})
-    assert (await row(engine, "data_source_connections", cid))["status"] == "syncing"
-    await apply(
+    await apply_messages(engine, {**base, "status": "sync_started", "timestamp": at[1]})
+    assert (await fetch_row(engine, "data_source_connections", cid))["status"] == "syncing"
+    await apply_messages(
         engine, {**base, "status": "sync_failed", "timestamp": at[2], "error_message": "boom"}
     )
     # Older than last_sync_at: ignored.
-    result = await apply(engine, {**base, "status": "sync_completed", "timestamp": at[0]})
-    got = await row(engine, "data_source_connections", cid)
+    result = await apply_messages(engine, {**base, "status": "sync_completed", "timestamp": at[0]})
+    got = await fetch_row(engine, "data_source_connections", cid)
     assert (got["status"], got["last_sync_status"], got["last_sync_error"]) == (
         "idle",
         "failed",
@@ -262,7 +243,7 @@ async def test_sync_messages_follow_last_sync_at(engine: AsyncEngine) -> None:
 async def test_redelivered_messages_republish_current_rows(engine: AsyncEngine) -> None:
     cid, tenant = await make_connection(engine, status="idle")
     rid = await make_run(engine, cid, tenant, "completed")
-    result = await apply(engine, ticket(rid, tenant, "completed", 3), republish=[True])
+    result = await apply_messages(engine, ticket(rid, tenant, "completed", 3), republish=[True])
     assert [r.id for r in result.runs] == [rid]
     assert [c.id for c in result.connections] == [cid]
     assert result.runs[0].metadata == {}

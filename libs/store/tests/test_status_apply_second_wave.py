@@ -3,38 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from contracts import TRUNCATION_MARKER, parse_status_message
-from rita_testing.rows import insert_connection, insert_run
-from store import BatchResult, apply_status_batch
+from contracts import TRUNCATION_MARKER
+from rita_testing.rows import apply_messages, fetch_row, insert_connection, insert_run
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def engine(rita_database_url: str) -> AsyncIterator[AsyncEngine]:
-    e = create_async_engine(rita_database_url)
-    yield e
-    await e.dispose()
-
-
-async def row(engine: AsyncEngine, table: str, rid: UUID) -> dict[str, Any]:
-    async with engine.connect() as c:
-        result = await c.execute(sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": rid})  # noqa: S608
-        return dict(result.one()._mapping)
-
-
-async def apply(engine: AsyncEngine, *bodies: dict[str, Any]) -> BatchResult:
-    async with engine.begin() as c:
-        return await apply_status_batch(c, [parse_status_message(b) for b in bodies])
 
 
 async def verifying(engine: AsyncEngine, verification_id: UUID | None) -> tuple[UUID, UUID]:
@@ -76,12 +55,12 @@ async def test_result_for_an_older_verification_is_ignored(engine: AsyncEngine) 
     current, older = uuid.uuid4(), uuid.uuid4()
     cid, tenant = await verifying(engine, current)
     # The older request's failure arrives first, in the same batch as the current success.
-    result = await apply(
+    result = await apply_messages(
         engine,
         verification(cid, tenant, "failed", 1, verification_id=str(older), error="401"),
         verification(cid, tenant, "success", 2, verification_id=str(current), options={"a": 1}),
     )
-    got = await row(engine, "data_source_connections", cid)
+    got = await fetch_row(engine, "data_source_connections", cid)
     assert (got["status"], got["enabled"], got["latest_options"]) == ("idle", True, {"a": 1})
     assert got["verification_id"] is None
     assert [(s.connection_id, s.verification_id) for s in result.stale_verifications] == [
@@ -92,10 +71,10 @@ async def test_result_for_an_older_verification_is_ignored(engine: AsyncEngine) 
 async def test_older_result_alone_leaves_the_connection_verifying(engine: AsyncEngine) -> None:
     current = uuid.uuid4()
     cid, tenant = await verifying(engine, current)
-    result = await apply(
+    result = await apply_messages(
         engine, verification(cid, tenant, "success", verification_id=str(uuid.uuid4()))
     )
-    got = await row(engine, "data_source_connections", cid)
+    got = await fetch_row(engine, "data_source_connections", cid)
     assert (got["status"], got["verification_id"], got["version"]) == ("verifying", current, 1)
     assert result.connections == []
     assert len(result.stale_verifications) == 1
@@ -104,12 +83,12 @@ async def test_older_result_alone_leaves_the_connection_verifying(engine: AsyncE
 
 async def test_result_without_id_follows_the_first_result_rule(engine: AsyncEngine) -> None:
     cid, tenant = await verifying(engine, uuid.uuid4())
-    await apply(
+    await apply_messages(
         engine,
         verification(cid, tenant, "failed", 1, error="Invalid token"),
         verification(cid, tenant, "success", 2),
     )
-    got = await row(engine, "data_source_connections", cid)
+    got = await fetch_row(engine, "data_source_connections", cid)
     assert (got["status"], got["enabled"], got["last_verification_error"]) == (
         "idle",
         False,
@@ -122,7 +101,7 @@ async def test_success_sets_both_times_failure_only_the_attempt(engine: AsyncEng
     ok_id, bad_id = uuid.uuid4(), uuid.uuid4()
     ok, ok_tenant = await verifying(engine, ok_id)
     bad, bad_tenant = await verifying(engine, bad_id)
-    await apply(
+    await apply_messages(
         engine,
         verification(ok, ok_tenant, "success", 5, verification_id=str(ok_id)),
         verification(
@@ -135,13 +114,13 @@ async def test_success_sets_both_times_failure_only_the_attempt(engine: AsyncEng
             error_detail={"error_code": "authentication_failed"},
         ),
     )
-    good = await row(engine, "data_source_connections", ok)
+    good = await fetch_row(engine, "data_source_connections", ok)
     assert (good["last_verified_at"], good["last_verification_at"]) == (
         T0 + timedelta(seconds=5),
         T0 + timedelta(seconds=5),
     )
     assert (good["last_verification_error"], good["last_verification_error_code"]) == (None, None)
-    failed = await row(engine, "data_source_connections", bad)
+    failed = await fetch_row(engine, "data_source_connections", bad)
     assert failed["last_verification_at"] == T0 + timedelta(seconds=6)
     assert failed["last_verified_at"] == T0 - timedelta(days=3)  # the last success stays
     assert (failed["last_verification_error"], failed["last_verification_error_code"]) == (
@@ -152,10 +131,10 @@ async def test_success_sets_both_times_failure_only_the_attempt(engine: AsyncEng
 
 async def test_unknown_error_code_is_stored_as_none(engine: AsyncEngine) -> None:
     cid, tenant = await verifying(engine, None)
-    await apply(
+    await apply_messages(
         engine, verification(cid, tenant, "failed", error_detail={"error_code": "gremlins"})
     )
-    got = await row(engine, "data_source_connections", cid)
+    got = await fetch_row(engine, "data_source_connections", cid)
     assert (got["status"], got["last_verification_error_code"]) == ("idle", None)
 
 
@@ -170,8 +149,8 @@ async def test_ritas_array_options_with_nulls_are_stored_as_sent(engine: AsyncEn
         "options": [{"key": "IT", "name": "IT Support"}],
         "error": None,
     }
-    result = await apply(engine, body)
-    got = await row(engine, "data_source_connections", cid)
+    result = await apply_messages(engine, body)
+    got = await fetch_row(engine, "data_source_connections", cid)
     assert (got["status"], got["enabled"]) == ("idle", True)
     assert got["latest_options"] == [{"key": "IT", "name": "IT Support"}]
     assert result.connections[0].latest_options == [{"key": "IT", "name": "IT Support"}]
@@ -187,8 +166,8 @@ async def test_ritas_failure_with_null_options_and_error_alias(engine: AsyncEngi
         "options": None,
         "error": "Authentication failed",
     }
-    await apply(engine, body)
-    got = await row(engine, "data_source_connections", cid)
+    await apply_messages(engine, body)
+    got = await fetch_row(engine, "data_source_connections", cid)
     assert (got["enabled"], got["last_verification_error"], got["latest_options"]) == (
         False,
         "Authentication failed",
@@ -199,12 +178,12 @@ async def test_ritas_failure_with_null_options_and_error_alias(engine: AsyncEngi
 async def test_cancelled_message_ends_the_run_cancelled(engine: AsyncEngine) -> None:
     cid, tenant = await insert_connection(engine, status="syncing")
     rid = await insert_run(engine, cid, tenant, "running")
-    await apply(
+    await apply_messages(
         engine,
         ticket(rid, tenant, "cancelled", records_processed=12, error="Stopped on request"),
     )
-    run = await row(engine, "ingestion_runs", rid)
-    conn = await row(engine, "data_source_connections", cid)
+    run = await fetch_row(engine, "ingestion_runs", rid)
+    conn = await fetch_row(engine, "data_source_connections", cid)
     assert (run["status"], run["records_processed"], run["completed_at"]) == (
         "cancelled",
         12,
@@ -223,11 +202,11 @@ async def test_run_error_code_and_reverify_code(engine: AsyncEngine) -> None:
     cid, tenant = await insert_connection(engine, status="syncing")
     rid = await insert_run(engine, cid, tenant, "running")
     detail = {"error_code": "permission_denied", "http_status": 403}
-    result = await apply(
+    result = await apply_messages(
         engine, ticket(rid, tenant, "failed", error_message="No access", error_detail=detail)
     )
-    run = await row(engine, "ingestion_runs", rid)
-    conn = await row(engine, "data_source_connections", cid)
+    run = await fetch_row(engine, "ingestion_runs", rid)
+    conn = await fetch_row(engine, "data_source_connections", cid)
     assert (run["error_code"], run["error_detail"]) == ("forbidden", detail)
     assert (conn["enabled"], conn["last_verification_error_code"]) == (False, "forbidden")
     assert result.runs[0].error_code == "forbidden"
@@ -236,8 +215,8 @@ async def test_run_error_code_and_reverify_code(engine: AsyncEngine) -> None:
 async def test_long_error_text_is_stored_truncated(engine: AsyncEngine) -> None:
     cid, tenant = await insert_connection(engine, status="syncing")
     rid = await insert_run(engine, cid, tenant, "running")
-    await apply(engine, ticket(rid, tenant, "failed", error_message="Jira: " + "x" * 5000))
-    run = await row(engine, "ingestion_runs", rid)
+    await apply_messages(engine, ticket(rid, tenant, "failed", error_message="Jira: " + "x" * 5000))
+    run = await fetch_row(engine, "ingestion_runs", rid)
     assert run["status"] == "failed"
     assert len(run["error_message"]) == 2000
     assert run["error_message"].startswith("Jira: xxx")
@@ -254,10 +233,10 @@ async def test_knowledge_sync_naming_an_itsm_connection_is_rejected(engine: Asyn
         "status": "sync_completed",
         "message_id": mid,
     }
-    before = await row(engine, "data_source_connections", cid)
-    result = await apply(engine, body)
+    before = await fetch_row(engine, "data_source_connections", cid)
+    result = await apply_messages(engine, body)
     assert [(r.index, "jira_itsm" in r.reason) for r in result.rejected] == [(0, True)]
-    assert await row(engine, "data_source_connections", cid) == before
+    assert await fetch_row(engine, "data_source_connections", cid) == before
     assert result.connections == []
     # Nothing recorded either: not even its message id.
     async with engine.connect() as c:
@@ -273,9 +252,11 @@ async def test_servicenow_is_both_kinds(engine: AsyncEngine) -> None:
         engine, kind="servicenow", name="ServiceNow", status="syncing"
     )
     body = {"type": "sync", "connection_id": str(cid), "tenant_id": str(tenant)}
-    result = await apply(engine, {**body, "status": "sync_completed"})
+    result = await apply_messages(engine, {**body, "status": "sync_completed"})
     assert result.rejected == []
-    assert (await row(engine, "data_source_connections", cid))["last_sync_status"] == "completed"
+    assert (await fetch_row(engine, "data_source_connections", cid))[
+        "last_sync_status"
+    ] == "completed"
 
 
 async def test_ticket_ingestion_naming_a_knowledge_source_is_rejected(engine: AsyncEngine) -> None:
@@ -296,7 +277,7 @@ async def test_ticket_ingestion_naming_a_knowledge_source_is_rejected(engine: As
             ),
             {"t": tenant, "id": other},
         )
-    result = await apply(
+    result = await apply_messages(
         engine,
         ticket(rid, tenant, "completed", connection_id=str(docs)),
         ticket(rid, tenant, "failed", connection_id=str(other)),
@@ -305,5 +286,5 @@ async def test_ticket_ingestion_naming_a_knowledge_source_is_rejected(engine: As
     assert [r.index for r in result.rejected] == [0, 1]
     assert "confluence" in result.rejected[0].reason
     assert "belongs to another connection" in result.rejected[1].reason
-    run = await row(engine, "ingestion_runs", rid)
+    run = await fetch_row(engine, "ingestion_runs", rid)
     assert (run["status"], run["records_processed"]) == ("running", 4)

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import parse_status_message
 from store import apply_status_batch
 from store.public import connection_public, run_public
 from store.tables import DataSourceConnection, IngestionRun
-
-
-@pytest.fixture
-async def engine(rita_database_url: str) -> AsyncIterator[AsyncEngine]:
-    e = create_async_engine(rita_database_url)
-    yield e
-    await e.dispose()
 
 
 async def test_batch_rows_serialize_like_the_api_rows(engine: AsyncEngine) -> None:

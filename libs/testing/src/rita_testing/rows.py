@@ -1,12 +1,18 @@
-"""Rows for tests of any part that reads or applies to the schema (inserted with plain SQL)."""
+"""Rows for tests of any part that reads or applies to the schema: inserted with plain SQL, read
+back whole, and status messages applied to them as one batch."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from contracts import parse_status_message
+from store import BatchResult, apply_status_batch
 
 _CONNECTION = sa.text(
     "INSERT INTO data_source_connections (id, tenant_id, type, name, status, enabled, version)"
@@ -54,3 +60,20 @@ async def insert_syncing_runs(engine: AsyncEngine, count: int) -> list[tuple[UUI
             )
             await c.execute(_RUN, {"id": rid, "t": tenant, "c": cid, "s": "pending"})
     return made
+
+
+async def fetch_row(engine: AsyncEngine, table: str, rid: UUID) -> dict[str, Any]:
+    """Every column of the row of `table` with id `rid` (which must exist)."""
+    async with engine.connect() as c:
+        result = await c.execute(sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": rid})  # noqa: S608 - table names come from the test
+        return dict(result.one()._mapping)
+
+
+async def apply_messages(
+    engine: AsyncEngine, *bodies: dict[str, Any], republish: Sequence[bool] | None = None
+) -> BatchResult:
+    """Parse status message bodies and apply them as one batch in one transaction."""
+    async with engine.begin() as c:
+        return await apply_status_batch(
+            c, [parse_status_message(b) for b in bodies], republish=republish
+        )
