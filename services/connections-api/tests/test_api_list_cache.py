@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from connections_api.list_fast_path import LISTENER_APPLICATION_NAME, ConnectionLister
 from contracts import ConnectionsPublic, DataSourceType, Role
-from rita_testing import eventually
+from rita_testing import ManualClock, eventually
 from rita_testing.connections_api import Api
 
 ApiFactory = Callable[..., Awaitable[Api]]
@@ -123,18 +123,10 @@ async def test_list_cache_seconds_zero_reads_the_database_every_time(
     assert (await _jira(api, tenant))["name"] == "Direct"
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class _CountingLister(ConnectionLister):
     """The cache's rules over an in-memory read (the database paths are tested above)."""
 
-    def __init__(self, clock: _Clock, during_read: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, clock: ManualClock, during_read: Callable[[], None] = lambda: None) -> None:
         engine = create_async_engine("postgresql+asyncpg://unused@127.0.0.1:1/unused")
         super().__init__(engine, cache_seconds=30, timer=clock)
         self._listening = True  # as if the change notices were heard
@@ -148,7 +140,7 @@ class _CountingLister(ConnectionLister):
 
 
 async def test_a_kept_page_expires_after_list_cache_seconds() -> None:
-    clock = _Clock()
+    clock = ManualClock()
     lister = _CountingLister(clock)
     tenant = uuid.uuid4()
     first = await lister.page_json(tenant, JIRA)
@@ -161,7 +153,7 @@ async def test_a_kept_page_expires_after_list_cache_seconds() -> None:
 
 async def test_a_read_overlapping_a_change_is_answered_but_not_kept() -> None:
     tenant = uuid.uuid4()
-    lister = _CountingLister(_Clock())
+    lister = _CountingLister(ManualClock())
     lister.during_read = lambda: lister.forget(tenant)  # a notice lands while the read runs
     await lister.page_json(tenant, JIRA)
     assert not lister.keeps(tenant)
@@ -173,7 +165,7 @@ async def test_a_read_overlapping_a_change_is_answered_but_not_kept() -> None:
 
 async def test_pages_of_each_category_are_kept_apart() -> None:
     tenant = uuid.uuid4()
-    lister = _CountingLister(_Clock())
+    lister = _CountingLister(ManualClock())
     itsm = await lister.page_json(tenant, JIRA)
     everything = await lister.page_json(tenant)
     assert itsm != everything
