@@ -23,8 +23,7 @@ class Settings(ServiceSettings):
     status_queue: str = STATUS_QUEUE
     events_key_prefix: str = EVENTS_KEY_PREFIX
     port: int = Field(default=8002, ge=0, le=65535)
-    # Group commit: at most this many messages per transaction, gathered for at most this long
-    # after the batch's first message or the previous flush's end (the later).
+    # Group commit: at most this many messages per transaction, gathered for at most this long.
     batch_max_size: int = Field(default=300, ge=1, le=5000)
     batch_max_wait_ms: float = Field(default=10.0, ge=0)
     # Unacknowledged messages RabbitMQ hands us at once; must exceed the batch size to overlap

@@ -9,19 +9,11 @@ subscriber, the decoder, the middleware, the ASGI app and its AsyncAPI document.
 **Group commit.** Each delivery runs its handler concurrently (aio-pika: one task per delivery,
 bounded by the prefetch). The handler adds its message to the open batch of `GroupCommitter`
 and awaits the batch's one shared future (one future per batch, not per message). The committer
-takes up to `max_size` messages, or what arrived within `max_wait` of the later of the batch's
-first message and the end of the previous flush, and flushes them (`applier.BatchApplier.flush`:
-one transaction, commit, events, acks). Batches are flushed strictly one after another, so
-delivery order holds between batches; while one flushes, the next one fills up. Counting the
-wait from the previous flush's end too matters under load: counted from the first message only,
-the next batch was due the moment a flush ended, so a batch held what arrived during one commit
-(about 50 messages on `bench/consumer.py`, 414 batches for its 20,000 messages) and each
-transaction, statement, Redis call and ack served few messages; with it, about 125 (136 to 173
-batches), 3 to 8 % less consumer CPU per message and about a fifth less PostgreSQL CPU (32 to
-38 µs a message against 44 to 54). At most `max_wait` is added between a message and its commit
-while messages keep coming (the bench's p99 publish→commit moved within its run-to-run noise:
-75 to 130 ms after, 108 to 145 ms before, in alternating runs at load 1.5 to 2.4). Handlers return
-only when their batch is settled, so FastStream's graceful stop waits for it.
+takes up to `max_size` messages (or what arrived within `max_wait` of the batch's first one) and
+flushes them (`applier.BatchApplier.flush`: one transaction, commit, events, acks). Batches are
+flushed strictly one after another, so delivery order holds between batches; while one flushes,
+the next one fills up. Handlers return only when their batch is settled, so FastStream's
+graceful stop waits for it.
 
 **Acks, one per batch** (`DeliveryAcks`, with `AckPolicy.MANUAL`). A committed batch is
 acknowledged with one `basic.ack(multiple=True)` up to its last delivery tag instead of one ack
@@ -96,7 +88,6 @@ class GroupCommitter:
         self._wake = asyncio.Event()  # a batch got its first message, or filled up
         self._task: asyncio.Task[None] | None = None
         self._in_flight = 0
-        self._free_since = 0.0  # loop time at which the last flush ended
         # Read when scraped, not counted by the gauge per message (its lock costs a microsecond).
         IN_FLIGHT.set_function(lambda: self._in_flight)
 
@@ -123,12 +114,9 @@ class GroupCommitter:
             await self._wake.wait()
         first = self._batches[0]
         loop = asyncio.get_running_loop()
-        # Let a lone, small batch fill up for at most `max_wait` after its first message, or
-        # after the previous flush ended if that is later: the messages that arrived during a
-        # flush get the same time to be joined by others as a first message after a pause.
-        since = max(first.opened, self._free_since)
+        # Let a lone, small batch fill up for at most `max_wait` after its first message.
         while len(self._batches) == 1 and len(first.items) < self._max_size:
-            remaining = since + self._max_wait - loop.time()
+            remaining = first.opened + self._max_wait - loop.time()
             if remaining <= 0:
                 break
             self._wake.clear()
@@ -151,7 +139,6 @@ class GroupCommitter:
                 self._settle(batch, exc)
             else:
                 self._settle(batch, None)
-            self._free_since = asyncio.get_running_loop().time()
 
     async def close(self) -> None:
         """Stop flushing; messages not yet committed stay unacknowledged (RabbitMQ redelivers)."""
