@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from contracts import EventName, tenant_events_key
 from events import decode_stream_entry
-from rita_testing import asyncpg_dsn, eventually, free_port
+from rita_testing import asyncpg_dsn, eventually, free_port, lifespan_running
 from rita_testing.redis_servers import RedisServer
 from rita_testing.rows import insert_syncing_runs
 from status_consumer.app import create_app
@@ -298,59 +298,34 @@ async def test_database_outage_mid_stream_loses_nothing(
         batch_max_size=40,
         retry_max_backoff=0.3,
     )
-    app = create_app(settings)
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def serve() -> None:
-        async with app.start_lifespan_context():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(serve())
     killer = await asyncpg.connect(asyncpg_dsn(module_database_url))
     try:
-        await asyncio.wait_for(started.wait(), 30)
-        chunk = len(bodies) // 5
-        for i in range(0, len(bodies), chunk):
-            await publish(rabbitmq_url, queue_name, bodies[i : i + chunk])
-            # Cut every other connection to this database, the consumer's included.
-            await killer.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+        async with lifespan_running(create_app(settings)):
+            chunk = len(bodies) // 5
+            for i in range(0, len(bodies), chunk):
+                await publish(rabbitmq_url, queue_name, bodies[i : i + chunk])
+                # Cut every other connection to this database, the consumer's included.
+                await killer.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
 
-        async def all_done() -> bool:
-            return await completed_count(engine, made) == len(made) and (
-                await queue_depth(rabbitmq_url, queue_name) == 0
-            )
+            async def all_done() -> bool:
+                return await completed_count(engine, made) == len(made) and (
+                    await queue_depth(rabbitmq_url, queue_name) == 0
+                )
 
-        await eventually(all_done, 90, what="all runs completed after the outages")
+            await eventually(all_done, 90, what="all runs completed after the outages")
     finally:
         await killer.close()
-        stop.set()
-        await task
     await assert_exact_final_state(engine, made)
     assert await queue_depth(rabbitmq_url, f"{queue_name}.dlq") == 0
 
 
-@contextlib.asynccontextmanager
-async def consumer_in_process(settings: Settings) -> AsyncIterator[AsgiFastStream]:
-    app = create_app(settings)
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def serve() -> None:
-        # The lifespan holds an anyio task group: enter and exit it in one task.
-        async with app.start_lifespan_context():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(serve())
-    try:
-        await asyncio.wait_for(started.wait(), 30)
-        yield app
-    finally:
-        stop.set()
-        await task
+def consumer_in_process(
+    settings: Settings,
+) -> contextlib.AbstractAsyncContextManager[AsgiFastStream]:
+    return lifespan_running(create_app(settings))
 
 
 def redis_retries() -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import json
@@ -37,8 +36,8 @@ from contracts import (
 )
 from events import decode_stream_entry
 from rita_auth import issue_token
-from rita_testing import eventually
-from rita_testing.rows import insert_connection, insert_run
+from rita_testing import eventually, lifespan_running
+from rita_testing.rows import fetch_row, insert_connection, insert_run
 from status_consumer.app import create_app
 from status_consumer.config import Settings
 
@@ -65,9 +64,7 @@ class Harness:
             await self.channel.default_exchange.publish(message, routing_key=self.queue)
 
     async def row(self, table: str, rid: UUID) -> dict[str, Any]:
-        async with self.engine.connect() as c:
-            result = await c.execute(sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": rid})  # noqa: S608
-            return dict(result.one()._mapping)
+        return await fetch_row(self.engine, table, rid)
 
     async def events(self, tenant: UUID) -> list[tuple[str, dict[str, Any]]]:
         entries = await self.redis.xrange(tenant_events_key(tenant, self.prefix)) or []
@@ -107,22 +104,10 @@ async def harness(
         max_attempts=3,
         retry_max_backoff=0.5,
     )
-    app = create_app(settings)
     engine = create_async_engine(module_database_url)
     redis = Redis.from_url(redis_url)
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def serve() -> None:
-        # The lifespan holds an anyio task group: enter and exit it in one task.
-        async with app.start_lifespan_context():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(serve())
-    await asyncio.wait_for(started.wait(), 30)
-    yield Harness(engine, channel, queue_name, redis, redis_prefix, app)
-    stop.set()
-    await task
+    async with lifespan_running(create_app(settings)) as app:
+        yield Harness(engine, channel, queue_name, redis, redis_prefix, app)
     await redis.aclose()
     await engine.dispose()
     await connection.close()

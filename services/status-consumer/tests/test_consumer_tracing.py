@@ -11,12 +11,11 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from contracts import IngestionRunPublic, IngestionRunStatus, parse_status_message
 from observability import tracing
+from rita_testing.tracing import recorded_spans
 from status_consumer.group_commit import Item
 from status_consumer.tracing import batch_span, row_traceparents
 from store import BatchResult
@@ -34,15 +33,8 @@ def item(body: dict[str, Any], header: str | None) -> Item:
 
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    previous = tracing._provider
-    tracing.use_provider(provider)
-    try:
+    with recorded_spans() as exporter:
         yield exporter
-    finally:
-        tracing._provider = previous
 
 
 def batch() -> tuple[list[Item], BatchResult, dict[str, Any]]:

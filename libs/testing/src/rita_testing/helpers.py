@@ -4,11 +4,13 @@ clock the test moves by hand."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 DEFAULT_WITHIN_SECONDS = 15.0
 # How often `eventually` looks again: short against the events awaited (tens of ms), long
@@ -62,3 +64,41 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+class _HasLifespan(Protocol):
+    def start_lifespan_context(self) -> contextlib.AbstractAsyncContextManager[Any]: ...
+
+
+_App = TypeVar("_App", bound=_HasLifespan)
+LIFESPAN_START_SECONDS = 30.0
+
+
+@contextlib.asynccontextmanager
+async def lifespan_running(app: _App) -> AsyncIterator[_App]:
+    """Run `app`'s lifespan (a FastStream `AsgiFastStream`) for the block, in a task of its own.
+
+    The lifespan holds an anyio task group, which must be entered and exited in one task: the
+    block runs beside it, and leaving the block ends the lifespan (a graceful stop)."""
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def serve() -> None:
+        async with app.start_lifespan_context():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(serve())
+    try:
+        waiting = asyncio.create_task(started.wait())
+        await asyncio.wait(
+            {task, waiting}, timeout=LIFESPAN_START_SECONDS, return_when="FIRST_COMPLETED"
+        )
+        if not started.is_set():
+            waiting.cancel()
+            if task.done():
+                task.result()  # the start-up failed: raise its error
+            raise TimeoutError(f"lifespan did not start within {LIFESPAN_START_SECONDS} s")
+        yield app
+    finally:
+        stop.set()
+        await task
