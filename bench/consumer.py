@@ -33,6 +33,7 @@ from faststream.rabbit.schemas import Channel
 import store
 from contracts import StatusMessage
 from rita_testing import free_port
+from rita_testing.workload import ConnectionRow, RunRow, copy_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("DATABASE_URL", "postgresql+asyncpg://root@127.0.0.1:5432/rita")
@@ -76,38 +77,20 @@ Plan = dict[str, list[tuple[uuid.UUID, uuid.UUID, str]]]
 
 async def seed(url: str, runs: int, verifications: int) -> Plan:
     """Syncing connections with a pending run each; verifying connections. Returns the ids."""
-    conn = await asyncpg.connect(dsn(url))
     plan: Plan = {"runs": [], "verify": []}
-    conns, rows = [], []
+    conns: list[ConnectionRow] = []
+    rows: list[RunRow] = []
     for i in range(runs):
         tenant, cid, rid = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
         end = "failed" if i % 10 == 0 else "completed"
         plan["runs"].append((tenant, rid, end))
-        conns.append((cid, tenant, "jira_itsm", "syncing"))
+        conns.append((cid, tenant, "jira_itsm", "J", "syncing"))
         rows.append((rid, tenant, cid))
     for i in range(verifications):
         tenant, cid = uuid.uuid4(), uuid.uuid4()
         plan["verify"].append((tenant, cid, "success" if i % 4 else "failed"))
-        conns.append((cid, tenant, "jira_itsm", "verifying"))
-    await conn.copy_records_to_table(
-        "data_source_connections",
-        records=[(c, t, ty, "J", s, True, 1) for c, t, ty, s in conns],
-        columns=["id", "tenant_id", "type", "name", "status", "enabled", "version"],
-    )
-    await conn.copy_records_to_table(
-        "ingestion_runs",
-        records=[(r, t, c, "pending", 30, 0, 0) for r, t, c in rows],
-        columns=[
-            "id",
-            "tenant_id",
-            "connection_id",
-            "status",
-            "time_range_days",
-            "records_processed",
-            "records_failed",
-        ],
-    )
-    await conn.close()
+        conns.append((cid, tenant, "jira_itsm", "J", "verifying"))
+    await copy_rows(url, conns, rows)
     return plan
 
 
