@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import structlog.testing
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from connections_api.list_fast_path import LISTENER_APPLICATION_NAME, ConnectionLister
@@ -171,3 +173,32 @@ async def test_pages_of_each_category_are_kept_apart() -> None:
     assert itsm != everything
     assert await lister.page_json(tenant, JIRA) == itsm
     assert lister.reads == 2
+
+
+class _DeafLister(ConnectionLister):
+    """Its LISTEN connection hears nothing: a pooler in transaction mode, a swallowed notice."""
+
+    def _on_notice(self, _conn: Any, _pid: int, _channel: str, _payload: str) -> None:
+        return
+
+
+async def test_pages_are_kept_only_while_probe_notices_come_back(module_database_url: str) -> None:
+    engine = create_async_engine(module_database_url)
+    deaf = _DeafLister(engine, cache_seconds=30, check_seconds=0.2)
+    hearing = ConnectionLister(engine, cache_seconds=30, check_seconds=0.2)
+    tasks = [asyncio.create_task(lister.listen_forever()) for lister in (deaf, hearing)]
+    try:
+        with structlog.testing.capture_logs() as logs:
+            await eventually(lambda: hearing.caching, what="the probe comes back")
+
+            def deaf_gave_up() -> bool:
+                return any(e["event"] == "list_cache_not_listening" for e in logs)
+
+            await eventually(deaf_gave_up, what="the deaf listener's probe times out")
+        assert not deaf.caching
+        assert hearing.caching
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await engine.dispose()

@@ -4,6 +4,14 @@ from store.tables import DataSourceConnection, IngestionRun, StatusMessageReceip
 
 __all__ = ["DataSourceConnection", "IngestionRun", "StatusMessageReceipt", "WebhookOutbox"]
 
+# connections-api: the notice every committed change of a tenant's connections sends.
+from store.change_notices import (
+    CONNECTIONS_CHANGED_CHANNEL,
+    EVERY_TENANT,
+    PROBE_PREFIX,
+    changed_tenant,
+)
+
 # status-consumer: batched application of status messages (consumer side of the state rules).
 from store.status_apply import (
     BatchResult,
@@ -14,6 +22,7 @@ from store.status_apply import (
 )
 from store.status_kinds import Rejected
 
+__all__ += ["CONNECTIONS_CHANGED_CHANNEL", "EVERY_TENANT", "PROBE_PREFIX", "changed_tenant"]
 __all__ += [
     "BatchResult",
     "Rejected",
@@ -32,8 +41,3 @@ def migrate(database_url: str, revision: str = "head") -> None:
 
 
 __all__ += ["migrate"]
-
-# connections-api: the notice every committed change of a tenant's connections sends.
-from store.change_notices import CONNECTIONS_CHANGED_CHANNEL, EVERY_TENANT, changed_tenant  # noqa: E402
-
-__all__ += ["CONNECTIONS_CHANGED_CHANNEL", "EVERY_TENANT", "changed_tenant"]

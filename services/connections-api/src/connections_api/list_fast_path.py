@@ -25,9 +25,12 @@ How the page stays right. Pages are kept per tenant and forgotten:
   consumer, rita-ops, psql): migration 0003's triggers NOTIFY `data_source_connections_changed`
   with the tenant; `listen_forever` holds one connection of the engine LISTENing. A page may
   trail another process's commit by that notice's delivery (well under a millisecond locally);
-- after `LIST_CACHE_SECONDS` whatever happens (a notice lost with a half-open connection);
-- all at once whenever the LISTEN connection is lost. While it is not listening, nothing is
-  kept: every read goes to the database, so an outage answers 503 exactly as without the cache.
+- after `LIST_CACHE_SECONDS` whatever happens;
+- all at once whenever the LISTEN connection is lost, or a probe notice sent every
+  `LISTEN_CHECK_SECONDS` through the pool does not come back through it in time (a half-open
+  connection; a transaction-mode pooler, where LISTEN does not work). While the notices are not
+  proven to arrive, nothing is kept: every read goes to the database, so an outage answers 503
+  exactly as without the cache.
 A read that started before a notice never stores its (older) page: `_changes` counts notices
 and a page is kept only if the count did not move while it was read.
 
@@ -48,7 +51,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, Final
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import structlog
@@ -63,7 +66,7 @@ from tenacity import (
 )
 
 from contracts import ALLOWED_DATA_SOURCE_TYPES, ConnectionPublic, ConnectionsPublic, DataSourceType
-from store import CONNECTIONS_CHANGED_CHANNEL, changed_tenant
+from store import CONNECTIONS_CHANGED_CHANNEL, PROBE_PREFIX, changed_tenant
 
 # Only `ConnectionPublic`'s field names (each a column of the same name) are interpolated; the
 # tenant and the types are bind parameters. One JSON text to decode instead of ~25 typed columns
@@ -75,8 +78,8 @@ LIST_SQL: Final = (
 )
 # Tenants whose pages are kept (a page is a few KB; least recently used go first).
 MAX_CACHED_TENANTS: Final = 10_000
-# How often the LISTEN connection is checked with a statement: a connection cut without a FIN
-# (a network partition) is noticed within this time, not only when TCP gives up.
+# How often a probe notice must come back through the LISTEN connection (`_probe`): a connection
+# cut without a FIN, or notices that stopped arriving, end the keeping within about twice this.
 LISTEN_CHECK_SECONDS: Final = 5.0
 # The LISTEN connection's name in pg_stat_activity (the pool's are `connections-api`).
 LISTENER_APPLICATION_NAME: Final = "connections-api-list-notices"
@@ -96,6 +99,7 @@ class ConnectionLister:
         engine: AsyncEngine,
         *,
         cache_seconds: float,
+        check_seconds: float = LISTEN_CHECK_SECONDS,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         # Reads run outside any transaction: no BEGIN/COMMIT round trips.
@@ -107,6 +111,9 @@ class ConnectionLister:
         )
         self._changes = 0  # notices and forgets seen; a read that saw it move keeps nothing
         self._listening = False
+        self._check_seconds = check_seconds
+        self._probe_token = ""
+        self._probe_heard = asyncio.Event()
 
     @property
     def caching(self) -> bool:
@@ -163,18 +170,17 @@ class ConnectionLister:
                 # Named apart from the pool's connections, for operators and the fault tests.
                 await driver.execute(f"SET application_name = '{LISTENER_APPLICATION_NAME}'")
                 await driver.add_listener(CONNECTIONS_CHANGED_CHANNEL, self._on_notice)
-                # Changes made while nobody listened are unknown: start from nothing.
-                self.forget(None)
-                self._listening = True
-                log.info("list_cache_listening")
                 while True:
+                    await self._probe()
+                    if not self._listening:
+                        # Changes made while nobody listened are unknown: start from nothing.
+                        self.forget(None)
+                        self._listening = True
+                        log.info("list_cache_listening")
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(lost.wait(), LISTEN_CHECK_SECONDS)
+                        await asyncio.wait_for(lost.wait(), self._check_seconds)
                     if lost.is_set():
-                        raise _ListenLost
-                    await asyncio.wait_for(driver.fetchval("SELECT 1"), LISTEN_CHECK_SECONDS)
-            except TimeoutError:
-                raise _ListenLost from None
+                        raise _ListenLost("the LISTEN connection was closed")
             finally:
                 self._listening = False
                 self.forget(None)
@@ -182,7 +188,29 @@ class ConnectionLister:
                 with contextlib.suppress(Exception):
                     await conn.invalidate()
 
+    async def _probe(self) -> None:
+        """Send a notice from a pooled connection and hear it on the LISTEN one, in time.
+
+        The path every real change takes, proven before pages are kept and every few seconds
+        after: a connection cut without a FIN, or a pooler in transaction mode (PgBouncer), where
+        LISTEN does not work, stop the keeping instead of leaving pages stale."""
+        token = f"{PROBE_PREFIX}{uuid4().hex}"
+        self._probe_token, self._probe_heard = token, asyncio.Event()
+        try:
+            async with asyncio.timeout(self._check_seconds):
+                async with self._reads.connect() as conn:
+                    await conn.exec_driver_sql(
+                        "SELECT pg_notify($1, $2)", (CONNECTIONS_CHANGED_CHANNEL, token)
+                    )
+                await self._probe_heard.wait()
+        except TimeoutError:
+            raise _ListenLost("the probe notice was not heard in time") from None
+
     def _on_notice(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        if payload.startswith(PROBE_PREFIX):  # a probe names no tenant (any replica's)
+            if payload == self._probe_token:
+                self._probe_heard.set()
+            return
         self.forget(changed_tenant(payload))
 
     async def _read(self, tenant_id: UUID, types: _Types) -> bytes:
