@@ -63,7 +63,10 @@ class OidcProvider:
         **claims: Any,
     ) -> str:
         """A token with Rita's claims, signed RS256 by `rsa-1` (or ES256 by `ec-1`, or `key`)."""
-        by_algorithm = {"RS256": (self.rsa_key, "rsa-1"), "ES256": (self.ec_key, "ec-1")}
+        by_algorithm: dict[str, tuple[rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, str]] = {
+            "RS256": (self.rsa_key, "rsa-1"),
+            "ES256": (self.ec_key, "ec-1"),
+        }
         default_key, default_kid = by_algorithm[algorithm]
         body = {
             "sub": "kc-user",
@@ -75,7 +78,7 @@ class OidcProvider:
             "exp": int(time.time()) + TOKEN_SECONDS,
             **claims,
         }
-        signing_key = key if key is not None else default_key
+        signing_key: Any = key if key is not None else default_key
         headers = {"kid": kid or default_kid}
         return jwt.encode(body, signing_key, algorithm=algorithm, headers=headers)
 
