@@ -42,10 +42,22 @@ if [ -f scripts/dev-token.py ]; then
   echo "  dev token      $(uv run python scripts/dev-token.py)"
 fi
 # Ctrl-C is the normal way out and exits 0. Job control (`set -m`) runs honcho in its own process
-# group that owns the terminal, so Ctrl-C reaches honcho (which stops every service and answers
-# 130) and not `make`, which would otherwise die of the signal and report failure.
+# group that owns the terminal (`fg`), so Ctrl-C reaches honcho (which stops every service and
+# answers 130) and not `make`, which would otherwise die of the signal and report failure.
 set -m
 status=0
-uv run honcho -f "$procfile" start || status=$?
+uv run honcho -f "$procfile" start &
+honcho=$!
+# Honcho's own process group does not hear a SIGTERM sent to `make` or to this script (an IDE's
+# stop button, `timeout make dev`): a watchdog stops honcho, and so every service, when either
+# of them is gone.
+parent=$PPID
+(
+  while kill -0 $$ 2>/dev/null && kill -0 "$parent" 2>/dev/null; do sleep 1; done
+  kill -TERM -- "-$honcho" 2>/dev/null || true
+) >/dev/null 2>&1 &
+watchdog=$!
+fg %1 >/dev/null || status=$?
+kill "$watchdog" 2>/dev/null || true
 [ "$status" = 130 ] && exit 0
 exit "$status"
