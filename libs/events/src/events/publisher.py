@@ -44,7 +44,7 @@ from contracts import (
 )
 from events.pending import PendingResyncs
 from events.wire import text
-from observability import current_traceparent
+from observability import RetryLog, current_traceparent
 
 log = structlog.get_logger(__name__)
 
@@ -197,14 +197,10 @@ class EventPublisher:
             self._recovery = asyncio.create_task(self._recover(), name="events-resync")
 
     async def _recover(self) -> None:
+        waiting = RetryLog("events_resync_waiting")
+
         def before_sleep(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
-            log.warning(
-                "events_resync_waiting",
-                attempt=state.attempt_number,
-                error_type=type(error).__name__,
-                pending_tenants=len(self._pending),
-            )
+            waiting(state, pending_tenants=len(self._pending))
 
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(Exception),

@@ -2,6 +2,7 @@
 
 from observability.logging import REDACTED, configure_logging, redact_secrets
 from observability.metrics import metrics_response
+from observability.retries import RetryLog
 from observability.service import configure_observability
 from observability.startup import (
     describe_settings_error,
@@ -19,6 +20,7 @@ from observability.tracing import (
 
 __all__ = [
     "REDACTED",
+    "RetryLog",
     "configure_logging",
     "configure_observability",
     "configure_tracing",

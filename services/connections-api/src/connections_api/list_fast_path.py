@@ -60,14 +60,10 @@ import structlog
 from cachetools import TTLCache
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    wait_exponential_jitter,
-)
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from contracts import ALLOWED_DATA_SOURCE_TYPES, ConnectionPublic, ConnectionsPublic, DataSourceType
+from observability import RetryLog
 from store import CONNECTIONS_CHANGED_CHANNEL, PROBE_PREFIX, changed_tenant
 
 # Only `ConnectionPublic`'s field names (each a column of the same name) are interpolated; the
@@ -157,7 +153,7 @@ class ConnectionLister:
             # Whatever ended it (lost connection, database down, a bug), listen again later;
             # meanwhile every read goes to the database. Cancellation is not an Exception.
             retry=retry_if_exception_type(Exception),
-            before_sleep=_log_lost,
+            before_sleep=RetryLog("list_cache_not_listening"),
         )
         async for attempt in retrying:
             with attempt:
@@ -225,13 +221,6 @@ class ConnectionLister:
             records: str = result.scalar_one()
         rows = _ROWS.validate_json(records)
         return ConnectionsPublic(data=rows, count=len(rows)).model_dump_json().encode()
-
-
-def _log_lost(state: RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    log.warning(
-        "list_cache_not_listening", error_type=type(error).__name__, attempt=state.attempt_number
-    )
 
 
 class _ListenLost(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 import structlog
 from tenacity import (
@@ -22,6 +23,7 @@ from connections_api.state import AppState
 from connections_api.uow import Unit
 from connections_api.webhooks import DeliveryError
 from contracts import ErrorCode, LastSyncStatus
+from observability import RetryLog
 from store import outbox
 from store.runs import active_run_ids, end_run
 from store.tables import WebhookOutbox
@@ -60,16 +62,6 @@ class DeliveryRetries:
         return float(self._policy.wait(self._after(attempts)))
 
 
-def _log_batch_error(state: RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    log.error(
-        "outbox_relay_error",
-        error_type=type(error).__name__,
-        attempt=state.attempt_number,
-        retry_in=round(state.upcoming_sleep, 2),
-    )
-
-
 def _id(row: WebhookOutbox) -> int:
     if row.id is None:
         raise RuntimeError("outbox row without id")
@@ -99,7 +91,7 @@ class OutboxRelay:
             # First retry after about one poll interval, then doubling up to ten: a database
             # that is down is not hammered, one that is back is used again within 10 polls.
             wait=wait_exponential_jitter(multiplier=poll, max=10 * poll, jitter=poll),
-            before_sleep=_log_batch_error,
+            before_sleep=RetryLog("outbox_relay_error", level=logging.ERROR),
         )
         while True:
             claimed: int = await batch(self.deliver_due)

@@ -26,10 +26,11 @@ import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import ClusterPubSub, RedisCluster
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from contracts import events_channel_pattern, tenant_events_key
 from events.wire import text
+from observability import RetryLog
 from sse_gateway import metrics
 
 log = structlog.get_logger(__name__)
@@ -75,19 +76,13 @@ class _Reconnecting:
         """Keep the subscription alive for as long as the gateway runs."""
         first = True
 
-        def before_sleep(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome else None
-            log.warning(
-                "redis_subscription_lost", attempt=state.attempt_number, error=type(error).__name__
-            )
-
         retrying = AsyncRetrying(
             # Any failure (Redis gone, a bug in one message) must not end the subscription.
             retry=retry_if_exception_type(Exception),
             # At most ~1.5 s between attempts: a Redis that returns is noticed within that, so
             # clients are right again within the 5 s of issue 12 (chaos suite, Redis restart).
             wait=wait_exponential_jitter(multiplier=0.1, max=1.0, jitter=0.5),
-            before_sleep=before_sleep,
+            before_sleep=RetryLog("redis_subscription_lost"),
         )
         async for attempt in retrying:
             with attempt:

@@ -23,6 +23,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exp
 
 from contracts import EventName
 from events import EventPublisher, OutgoingEvent
+from observability import RetryLog
 from status_consumer.deadletter import DeadLetters
 from status_consumer.faults import can_never_apply, is_outage
 from status_consumer.group_commit import DeliveryAcks, Item, ShuttingDown
@@ -63,15 +64,11 @@ class BatchApplier:
         self._stopping = stopping
 
     async def _until_up(self, dependency: str, step: Callable[[], Awaitable[T]]) -> T:
+        unavailable = RetryLog("dependency_unavailable", dependency=dependency)
+
         def before_sleep(state: RetryCallState) -> None:
             RETRIES.labels(dependency=dependency).inc()
-            error = state.outcome.exception() if state.outcome else None
-            log.warning(
-                "dependency_unavailable",
-                dependency=dependency,
-                attempt=state.attempt_number,
-                error=type(error).__name__,
-            )
+            unavailable(state)
 
         def stop(_state: RetryCallState) -> bool:
             return self._stopping()
