@@ -116,8 +116,9 @@ class ConnectionLister:
 
     @property
     def caching(self) -> bool:
-        """Whether pages are kept now (cache on and the change notices are heard)."""
-        return self._listening and self._cache_seconds > 0
+        """Whether pages are kept now: the change notices are heard (never with a cache of 0 s,
+        where `listen_forever` does not listen)."""
+        return self._listening
 
     async def page_json(
         self, tenant_id: UUID, types: Iterable[DataSourceType] = ALLOWED_DATA_SOURCE_TYPES
